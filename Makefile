@@ -1,0 +1,52 @@
+# gifdist: `make run` serves the app, `make test` runs every check.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+export GIFDIST_BASE_URL ?= http://$(HOST):$(PORT)
+
+.PHONY: run test lint format bench clean system-deps
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# The local NSFW scanner runs NudeNet's bundled ONNX model through onnxruntime;
+# NudeNet itself is installed without its OpenCV dependency, which we do not use.
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[nsfw]'
+	$(BIN)/pip install -q --no-deps 'nudenet>=3.4,<4'
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev,nsfw,s3]'
+	$(BIN)/pip install -q --no-deps 'nudenet>=3.4,<4'
+	touch $@
+
+run: $(VENV)/.run-installed
+	$(BIN)/gifdist db upgrade
+	$(BIN)/gifdist serve --host $(HOST) --port $(PORT)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Browser tests drive Debian's chromium; install it when missing and we may (root).
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+	  || echo "note: chromium is not installed; browser tests will be skipped"; }
+
+test: lint system-deps
+	$(BIN)/python -m pytest -p no:cacheprovider
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

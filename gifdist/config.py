@@ -1,0 +1,175 @@
+"""The one settings object for the service and the CLI.
+
+Built once at start-up from ``GIFDIST_*`` environment variables (and an optional
+``.env`` file) and passed down; no other module reads the environment. Every
+secret may also come from ``GIFDIST_<NAME>_FILE``, a path whose contents are the
+value (for container secrets).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MB = 1024 * 1024
+
+_SECRET_FIELDS = ("admin_key", "secret_key")
+
+
+class Settings(BaseSettings):
+    """Every setting gifdist understands, with its default and meaning."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GIFDIST_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    data_dir: Path = Field(
+        Path("./gifdist-data"),
+        description="Directory for the SQLite database, blobs and the generated secret key.",
+    )
+    base_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Public URL of the service; used in canonical URLs and short links.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL. Default: SQLite file gifdist.db in the data directory. "
+        "postgresql://user@host/db selects PostgreSQL.",
+    )
+    storage_url: str | None = Field(
+        None, description="Blob store URL. Default: file://<data_dir>/blobs."
+    )
+    redis_url: str | None = Field(
+        None, description="redis://host:port/db for shared rate limits and cache invalidation."
+    )
+    admin_key: SecretStr | None = Field(
+        None,
+        description="An API key with every scope, accepted in addition to stored keys "
+        "(for containers and tests).",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Secret for signed URLs and session cookies. Default: generated once "
+        "and kept in <data_dir>/secret.key.",
+    )
+    host: str = Field("127.0.0.1", description="Address `gifdist serve` binds to.")
+    port: int = Field(8000, ge=0, le=65535, description="Port `gifdist serve` binds to.")
+    server: Literal["granian", "uvicorn"] = Field(
+        "granian", description="ASGI server used by `gifdist serve`."
+    )
+    workers: int = Field(1, ge=1, le=64, description="Server worker processes.")
+    max_upload_bytes: int = Field(20 * MB, gt=0, description="Largest accepted upload body.")
+    max_gif_width: int = Field(4096, gt=0, description="Largest accepted GIF width in pixels.")
+    max_gif_height: int = Field(4096, gt=0, description="Largest accepted GIF height in pixels.")
+    max_gif_frames: int = Field(2000, gt=0, description="Most frames accepted in one GIF.")
+    max_gif_total_pixels: int = Field(
+        400_000_000, gt=0, description="Largest width × height × frames accepted."
+    )
+    max_title_chars: int = Field(300, gt=0, description="Longest accepted title.")
+    max_description_chars: int = Field(5000, gt=0, description="Longest accepted description.")
+    max_tags: int = Field(20, gt=0, description="Most tags on one asset or link.")
+    max_tag_chars: int = Field(50, gt=0, description="Longest accepted tag.")
+    asset_id_length: int = Field(
+        16, ge=1, le=64, description="Hex characters of the SHA-256 used as the asset id."
+    )
+    moderation: Literal["async", "sync", "off"] = Field(
+        "async",
+        description="async: uploads wait for the background worker; sync: moderated during "
+        "the upload request; off: everything is approved (trusted, private deployments).",
+    )
+    moderation_strict: bool = Field(
+        True, description="Send anything the scanners could not see or clear to review."
+    )
+    rate_limits: Literal["on", "off"] = Field(
+        "on", description="off turns every rate limit off (limit at the edge instead)."
+    )
+    rate_limit_uploads: int = Field(30, gt=0, description="Uploads per minute per API key.")
+    rate_limit_links: int = Field(300, gt=0, description="Link creations per minute per key.")
+    rate_limit_beacons: int = Field(120, gt=0, description="Beacons per minute per visitor.")
+    rate_limit_shortlinks: int = Field(600, gt=0, description="/s/ requests per minute per IP.")
+    rate_limit_signin: int = Field(10, gt=0, description="Sign-in attempts per minute per IP.")
+    rate_limit_reports: int = Field(10, gt=0, description="Abuse reports per hour per IP.")
+    rate_limit_on_redis_failure: Literal["fallback", "refuse"] = Field(
+        "fallback",
+        description="When Redis is unreachable: fall back to in-process limits, or refuse (503).",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Peer addresses (or CIDR ranges) whose X-Forwarded-For/Forwarded is trusted.",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Lowest log level written."
+    )
+    log_json: bool | None = Field(
+        None, description="JSON log lines (default: when stdout is not a terminal)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: Any) -> Any:
+        """Take ``GIFDIST_<NAME>_FILE`` for secrets when the value itself is not set."""
+        if not isinstance(data, dict):
+            return data
+        for name in _SECRET_FIELDS:
+            path = os.environ.get(f"GIFDIST_{name.upper()}_FILE")
+            if path and not data.get(name):
+                data[name] = Path(path).read_text().strip()
+        return data
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("base_url must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in use (the SQLite file in the data directory by default)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'gifdist.db').resolve()}"
+
+    @property
+    def resolved_storage_url(self) -> str:
+        """The blob store URL in use (the data directory by default)."""
+        return self.storage_url or f"file://{(self.data_dir / 'blobs').resolve()}"
+
+
+def settings_reference() -> str:
+    """The configuration reference in Markdown, generated from ``Settings``.
+
+    ``docs/configuration.md`` is this text; a test keeps the two identical.
+    """
+    lines = [
+        "# Configuration",
+        "",
+        "Every setting is an environment variable `GIFDIST_<NAME>` (or a line in `.env`).",
+        "Secrets (`GIFDIST_ADMIN_KEY`, `GIFDIST_SECRET_KEY`) may instead be read from the",
+        "file named by `GIFDIST_<NAME>_FILE`. This page is generated from `gifdist/config.py`",
+        "(`python -m gifdist.config > docs/configuration.md`).",
+        "",
+        "| variable | type | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
+        shown = "—" if default is None else f"`{default}`"
+        kind = _type_name(field.annotation)
+        lines.append(f"| `GIFDIST_{name.upper()}` | {kind} | {shown} | {field.description} |")
+    return "\n".join(lines) + "\n"
+
+
+def _type_name(annotation: Any) -> str:
+    if get_origin(annotation) is Literal:
+        return " \\| ".join(f"`{arg}`" for arg in get_args(annotation))
+    name = getattr(annotation, "__name__", None) or str(annotation)
+    return name.replace("typing.", "").replace("pydantic.types.", "").replace("|", "\\|")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(settings_reference(), end="")

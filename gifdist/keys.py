@@ -1,0 +1,138 @@
+"""API keys: creation, hashing, scopes and verification.
+
+A key looks like ``gd_<key_id>_<secret>``. Only its SHA-256 is stored, so a
+leaked database does not leak usable keys. Scopes say what a key may do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Protocol
+
+from gifdist.errors import Forbidden, InvalidInput, Unauthorized
+
+
+class Scope(StrEnum):
+    """What a key may do."""
+
+    UPLOAD = "upload"
+    LINKS = "links"
+    READ = "read"
+    STATS = "stats"
+    MODERATE = "moderate"
+    ADMIN = "admin"
+
+
+DEFAULT_SCOPES = (Scope.UPLOAD, Scope.LINKS, Scope.READ, Scope.STATS)
+ALL_SCOPES = tuple(Scope)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A stored key (never its secret)."""
+
+    key_id: str
+    name: str
+    scopes: frozenset[Scope]
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    def allows(self, scope: Scope) -> bool:
+        """True if the key has ``scope`` or is an admin key."""
+        return self.revoked_at is None and (scope in self.scopes or Scope.ADMIN in self.scopes)
+
+    def require(self, scope: Scope) -> None:
+        """Raise ``Forbidden`` unless the key allows ``scope``."""
+        if not self.allows(scope):
+            raise Forbidden(f"this key lacks the {scope.value!r} scope", code="missing_scope")
+
+
+class KeyStore(Protocol):
+    def add(self, key: ApiKey, key_hash: str) -> None: ...
+    def find_by_hash(self, key_hash: str) -> ApiKey | None: ...
+    def find_by_id(self, key_id: str) -> ApiKey | None: ...
+    def list(self) -> list[ApiKey]: ...
+    def revoke(self, key_id: str) -> bool: ...
+    def count(self) -> int: ...
+
+
+def parse_scopes(values: Iterable[str]) -> frozenset[Scope]:
+    """Turn scope names into ``Scope`` values; raise ``InvalidInput`` on unknown ones."""
+    scopes: set[Scope] = set()
+    for raw in values:
+        for name in raw.replace(",", " ").split():
+            try:
+                scopes.add(Scope(name.strip().lower()))
+            except ValueError:
+                known = ", ".join(s.value for s in Scope)
+                raise InvalidInput(f"unknown scope {name!r}; known scopes: {known}") from None
+    if not scopes:
+        raise InvalidInput("a key needs at least one scope")
+    return frozenset(scopes)
+
+
+def hash_key(secret: str) -> str:
+    """The stored form of a key."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class KeyRing:
+    """Creates and verifies keys against a store plus an optional configured admin key."""
+
+    ADMIN_KEY_ID = "env-admin"
+
+    def __init__(self, store: KeyStore, *, admin_key: str | None = None) -> None:
+        self.store = store
+        self._admin_key_hash = hash_key(admin_key) if admin_key else None
+
+    def create(self, name: str, scopes: Iterable[Scope] = DEFAULT_SCOPES) -> tuple[str, ApiKey]:
+        """Make a new key; returns the secret (shown once) and its record."""
+        key_id = secrets.token_hex(6)
+        secret = f"gd_{key_id}_{secrets.token_urlsafe(24)}"
+        key = ApiKey(key_id, name.strip()[:200], frozenset(scopes), datetime.now(UTC))
+        self.store.add(key, hash_key(secret))
+        return secret, key
+
+    def verify(self, secret: str | None) -> ApiKey:
+        """The key for ``secret``; raise ``Unauthorized`` if missing, unknown or revoked."""
+        if not secret:
+            raise Unauthorized("an API key is required: send 'Authorization: Bearer <key>'")
+        if len(secret) > 256:
+            raise Unauthorized("unknown API key", code="invalid_key")
+        digest = hash_key(secret)
+        if self._admin_key_hash and hmac.compare_digest(digest, self._admin_key_hash):
+            return ApiKey(self.ADMIN_KEY_ID, "GIFDIST_ADMIN_KEY", frozenset(ALL_SCOPES), _EPOCH)
+        key = self.store.find_by_hash(digest)
+        if key is None:
+            raise Unauthorized("unknown API key", code="invalid_key")
+        if key.revoked_at is not None:
+            raise Unauthorized("this API key has been revoked", code="revoked_key")
+        return key
+
+    def by_id(self, key_id: str) -> ApiKey:
+        """The active key with ``key_id`` (for sessions); ``Unauthorized`` otherwise."""
+        if key_id == self.ADMIN_KEY_ID and self._admin_key_hash:
+            return ApiKey(self.ADMIN_KEY_ID, "GIFDIST_ADMIN_KEY", frozenset(ALL_SCOPES), _EPOCH)
+        key = self.store.find_by_id(key_id) if key_id != self.ADMIN_KEY_ID else None
+        if key is None or key.revoked_at is not None:
+            raise Unauthorized("your session has ended; sign in again", code="session_expired")
+        return key
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, or None."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()

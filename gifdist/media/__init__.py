@@ -1,0 +1,1 @@
+"""Media handling: GIF validation, frame sampling."""

@@ -1,0 +1,1 @@
+"""Alembic migrations for the gifdist schema (SQLite and PostgreSQL)."""

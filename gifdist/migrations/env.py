@@ -1,0 +1,51 @@
+"""Alembic environment: runs migrations on the connection or URL it is given.
+
+On PostgreSQL the whole upgrade holds an advisory lock, so when several app nodes
+start at once one migrates and the others wait, then find nothing to do.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection, text
+
+from gifdist.stores.database import create_database_engine
+from gifdist.stores.schema import metadata
+
+MIGRATION_LOCK_ID = 0x6769_6664  # "gifd"
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_ID})
+        connection.commit()
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_ID})
+            connection.commit()
+
+
+def run_migrations_online() -> None:
+    """Migrate through ``config.attributes['connection']`` or the configured URL."""
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = create_database_engine(context.config.get_main_option("sqlalchemy.url") or "")
+    try:
+        with engine.connect() as conn:
+            _run(conn)
+    finally:
+        engine.dispose()
+
+
+run_migrations_online()

@@ -1,0 +1,374 @@
+"""The running service: stores, domain objects and background workers, wired once.
+
+``Service`` is built from ``Settings`` and shared by the web app and the CLI, so an
+HTTP route and a CLI command for the same job call the same method here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from gifdist.analytics import AnalyticsTracker, EventType, Platform
+from gifdist.assets import (
+    AssetMetadata,
+    AssetRecord,
+    AssetStatus,
+    MetadataLimits,
+    clean_metadata,
+    is_valid_asset_id,
+)
+from gifdist.cache import TTLCache
+from gifdist.config import Settings
+from gifdist.errors import InvalidInput, InvalidMedia, NotFound
+from gifdist.ingest import EventBuffer
+from gifdist.keys import ApiKey, KeyRing, Scope
+from gifdist.media.gif import GifLimits, inspect_gif
+from gifdist.sharelinks import ShareLinkGenerator, is_valid_short_code
+from gifdist.stores.analytics_sql import SqlAnalyticsStore
+from gifdist.stores.assets_sql import SqlAssetStore
+from gifdist.stores.blobs import BlobStore, open_blob_store
+from gifdist.stores.database import create_database_engine
+from gifdist.stores.keys_sql import SqlKeyStore
+from gifdist.stores.links_sql import SqlShareLinkStore
+from gifdist.stores.migrate import upgrade_database
+from gifdist.uploads import UploadSink
+from gifdist.visitors import VisitorHasher
+
+log = logging.getLogger("gifdist.service")
+
+PLATFORM_VIAS = ("slack", "discord", "teams", "twitter", "facebook", "web", "other")
+
+
+class BackgroundTask(Protocol):
+    """A worker thread or flusher owned by the service (started and stopped with it)."""
+
+    def start(self) -> None: ...
+    def stop(self, timeout: float = 10.0) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class UploadResult:
+    asset: AssetRecord
+    created: bool
+
+
+class Service:
+    """Everything a gifdist process needs, built from one ``Settings``."""
+
+    def __init__(self, settings: Settings, *, migrate: bool = True) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.engine = create_database_engine(settings.resolved_database_url)
+        if migrate:
+            upgrade_database(self.engine)
+        self.blobs: BlobStore = open_blob_store(
+            settings.resolved_storage_url, spool_dir=settings.data_dir / "spool"
+        )
+        self.secret_key = _load_secret_key(settings)
+        admin = settings.admin_key.get_secret_value() if settings.admin_key else None
+        self.keys = KeyRing(SqlKeyStore(self.engine), admin_key=admin)
+        self.assets = SqlAssetStore(self.engine)
+        self.link_store = SqlShareLinkStore(self.engine)
+        self.links = ShareLinkGenerator(settings.base_url, store=self.link_store)
+        self.gif_limits = GifLimits(
+            max_width=settings.max_gif_width,
+            max_height=settings.max_gif_height,
+            max_frames=settings.max_gif_frames,
+            max_total_pixels=settings.max_gif_total_pixels,
+        )
+        self.metadata_limits = MetadataLimits(
+            max_title_chars=settings.max_title_chars,
+            max_description_chars=settings.max_description_chars,
+            max_tags=settings.max_tags,
+            max_tag_chars=settings.max_tag_chars,
+        )
+        self.link_cache: TTLCache[str, dict[str, Any]] = TTLCache(100_000, ttl=None)
+        self.asset_cache: TTLCache[str, AssetRecord] = TTLCache(50_000, ttl=2.0)
+        self.on_asset_changed: list[Callable[[str], None]] = []
+        self.moderator: Callable[[str], AssetRecord | None] | None = None
+        self.background: list[BackgroundTask] = []
+        self.closers: list[Callable[[], None]] = []
+        self._started = False
+        self.analytics_store = SqlAnalyticsStore(self.engine)
+        self.tracker = AnalyticsTracker(self.analytics_store)
+        self.events = EventBuffer(self.analytics_store)
+        self.background.append(self.events)  # started first, stopped (flushed) last
+        self.visitors = VisitorHasher(self.secret_key)
+        self.moderation: Any = None
+        self.on_upload: list[Callable[[], None]] = []
+        self.invalidator = None
+        if settings.redis_url:
+            from gifdist.invalidation import RedisInvalidator
+
+            self.invalidator = RedisInvalidator(settings.redis_url, self._forget_asset)
+            self.background.append(self.invalidator)
+        from gifdist.moderation_worker import install_moderation
+
+        install_moderation(self)
+
+    # lifecycle ------------------------------------------------------------
+
+    def start_background(self) -> None:
+        """Start workers and flushers (idempotent)."""
+        if self._started:
+            return
+        self._started = True
+        self.blobs.remove_stale_temporaries()
+        for task in self.background:
+            task.start()
+
+    def stop_background(self, timeout: float = 10.0) -> None:
+        """Stop workers, flushing what they hold (reverse start order)."""
+        if not self._started:
+            return
+        self._started = False
+        for task in reversed(self.background):
+            task.stop(timeout)
+
+    def check_dependencies(self) -> dict[str, str | None]:
+        """Probe the database and blob store; each maps to None (fine) or the problem."""
+        checks: dict[str, str | None] = {}
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            checks["database"] = None
+        except Exception as exc:  # any driver error means "not ready"
+            checks["database"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+        try:
+            self.blobs.check()
+            checks["blobs"] = None
+        except OSError as exc:
+            checks["blobs"] = f"{type(exc).__name__}: {exc}"
+        return checks
+
+    def close(self) -> None:
+        """Stop background work and release connections (database, Redis)."""
+        self.stop_background()
+        for close in self.closers:
+            close()
+        self.engine.dispose()
+
+    # uploads --------------------------------------------------------------
+
+    def new_upload_sink(self) -> UploadSink:
+        """A temp file in the blob store to stream one upload into."""
+        handle, path = self.blobs.temp_file()
+        return UploadSink(handle, path, self.settings.max_upload_bytes)
+
+    def clean_metadata(self, title: Any, tags: Any, description: Any) -> AssetMetadata:
+        return clean_metadata(title, tags, description, self.metadata_limits)
+
+    def ingest_upload(
+        self, sink: UploadSink, meta: AssetMetadata, owner: ApiKey | None
+    ) -> UploadResult:
+        """Validate, dedupe, store and queue moderation for a finished upload.
+
+        The temp file is consumed (moved into the store or deleted) whatever happens.
+        Raises ``InvalidMedia``/``UnsupportedMediaType`` for bad GIFs and
+        ``InvalidMedia(code="content_rejected")`` for bytes moderation refused before.
+        """
+        try:
+            sha256 = sink.finish()
+            if sink.size == 0:
+                raise InvalidMedia("the uploaded file is empty", code="empty_file")
+            if self.assets.is_rejected_hash(sha256):
+                raise InvalidMedia(
+                    "this file was rejected by moderation and cannot be uploaded again",
+                    code="content_rejected",
+                )
+            existing = self.assets.get_by_sha(sha256)
+            if existing is not None:
+                return UploadResult(existing, created=False)
+            info = inspect_gif(sink.path, self.gif_limits)
+            self.blobs.put_temp(sink.path, sha256)
+        finally:
+            sink.discard()
+        return self._insert_asset(sha256, sink.size, info, meta, owner)
+
+    def ingest_file(
+        self, path: str | os.PathLike[str], meta: AssetMetadata, owner: ApiKey | None
+    ) -> UploadResult:
+        """Upload a local file (the CLI's path): copy it into the store, then ingest."""
+        sink = self.new_upload_sink()
+        try:
+            with open(path, "rb") as handle:
+                while block := handle.read(1024 * 1024):
+                    sink.write(block)
+        except BaseException:
+            sink.discard()
+            raise
+        return self.ingest_upload(sink, meta, owner)
+
+    def _insert_asset(
+        self, sha256: str, size: int, info: Any, meta: AssetMetadata, owner: ApiKey | None
+    ) -> UploadResult:
+        moderated = self.settings.moderation != "off"
+        status = AssetStatus.PENDING if moderated else AssetStatus.APPROVED
+        record, created = self.assets.insert(
+            candidate_ids=self._candidate_ids(sha256),
+            sha256=sha256,
+            size=size,
+            info=info,
+            meta=meta,
+            status=status,
+            owner_key_id=owner.key_id if owner else None,
+            enqueue_moderation=moderated,
+        )
+        if created and self.settings.moderation == "sync" and self.moderator is not None:
+            record = self.moderator(record.asset_id) or record
+        elif created:
+            for notify in self.on_upload:
+                notify()
+        return UploadResult(record, created)
+
+    def _candidate_ids(self, sha256: str) -> list[str]:
+        """The seed's hash-based id first, then longer prefixes if another file holds it."""
+        first = self.settings.asset_id_length
+        lengths = [first, *range(max(first + 4, 16), 65, 4)]
+        ids = [self.links.generate_hash_based_id(sha256, length=n) for n in lengths]
+        return list(dict.fromkeys(ids))
+
+    # reads (cached for the hot paths) ---------------------------------------
+
+    def get_asset(self, asset_id: str) -> AssetRecord | None:
+        """The asset or None; malformed ids are never looked up."""
+        if not is_valid_asset_id(asset_id):
+            return None
+        record = self.asset_cache.get(asset_id)
+        if record is None:
+            record = self.assets.get(asset_id)
+            if record is not None:
+                self.asset_cache.set(asset_id, record)
+        return record
+
+    def require_asset(self, asset_id: str) -> AssetRecord:
+        record = self.get_asset(asset_id)
+        if record is None:
+            raise NotFound(f"no asset with id {asset_id!r}")
+        return record
+
+    def get_link(self, short_code: str) -> dict[str, Any] | None:
+        """The link record (links never change, so cached without expiry)."""
+        if not is_valid_short_code(short_code):
+            return None
+        link = self.link_cache.get(short_code)
+        if link is None:
+            link = self.links.lookup_short_link(short_code)
+            if link is not None:
+                self.link_cache.set(short_code, link)
+        return link
+
+    def record_event(
+        self,
+        asset_id: str,
+        event_type: EventType,
+        platform: Platform,
+        *,
+        short_code: str | None = None,
+        audience: str = "person",
+        visitor: str | None = None,
+    ) -> None:
+        """Queue an analytics event (never blocks, never touches the database)."""
+        self.events.offer(
+            AnalyticsTracker.make_event(
+                asset_id, event_type, platform, short_code, audience=audience, visitor=visitor
+            )
+        )
+
+    def asset_changed(self, asset_id: str) -> None:
+        """Drop cached state of an asset here and on every other node."""
+        self._forget_asset(asset_id)
+        if self.invalidator is not None:
+            self.invalidator.publish(asset_id)
+
+    def _forget_asset(self, asset_id: str) -> None:
+        self.asset_cache.invalidate(asset_id)
+        for callback in self.on_asset_changed:
+            callback(asset_id)
+
+    def blob_path(self, record: AssetRecord) -> str | None:
+        return self.blobs.local_path(record.sha256)
+
+    # links ------------------------------------------------------------------
+
+    def create_link(
+        self,
+        asset_id: str,
+        *,
+        title: Any = None,
+        tags: Any = None,
+        via: str | None = None,
+        owner: ApiKey | None = None,
+    ) -> dict[str, Any]:
+        """Create a short link for an existing asset; returns the API representation."""
+        record = self.require_asset(asset_id)
+        if via is not None:
+            via = via.strip().lower()
+            if via == "x":
+                via = "twitter"
+            if via not in PLATFORM_VIAS:
+                raise InvalidInput(
+                    f"unknown platform {via!r}; use one of {', '.join(PLATFORM_VIAS)}",
+                    code="invalid_via",
+                )
+        meta = self.clean_metadata(
+            title if title is not None else record.title,
+            tags if tags is not None else list(record.tags),
+            "",
+        )
+        created = self.links.create_share_link(
+            record.asset_id,
+            meta.title,
+            list(meta.tags),
+            via=via,
+            created_by=owner.key_id if owner else None,
+        )
+        link = self.links.lookup_short_link(created["short_code"])
+        assert link is not None
+        return self.link_json(link)
+
+    def link_json(self, link: dict[str, Any]) -> dict[str, Any]:
+        code = link["short_code"]
+        return {
+            "short_code": code,
+            "short_url": self.links.create_short_url(code),
+            "canonical_url": link["canonical_url"],
+            "asset_id": link["asset_id"],
+            "title": link["title"],
+            "tags": link["tags"],
+            "via": link["via"],
+            "created_at": link["created_at"],
+        }
+
+    # keys -------------------------------------------------------------------
+
+    def ensure_initial_key(self) -> str | None:
+        """Create an admin key when no key exists at all; returns its secret once."""
+        if self.settings.admin_key or self.keys.store.count() > 0:
+            return None
+        secret, _ = self.keys.create("initial admin key", tuple(Scope))
+        return secret
+
+
+def _load_secret_key(settings: Settings) -> bytes:
+    """The configured secret, or one generated on first start and kept in the data dir."""
+    if settings.secret_key:
+        return settings.secret_key.get_secret_value().encode()
+    path = Path(settings.data_dir) / "secret.key"
+    if not path.exists():
+        tmp = path.with_name(f".secret.key.{os.getpid()}")
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)  # atomic: the first process to start wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip().encode()

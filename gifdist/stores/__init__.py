@@ -1,0 +1,1 @@
+"""Persistence adapters: SQL (SQLite | PostgreSQL), blobs, memory."""

@@ -1,0 +1,204 @@
+"""Analytics in SQL: raw events plus hourly rollups; metric queries read rollups.
+
+A batch is written in one transaction: raw events inserted, rollups upserted
+(``INSERT … ON CONFLICT DO UPDATE count = count + excluded.count``) after the
+batch was pre-aggregated in Python, so a query costs assets × hours, not events.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from gifdist.analytics import COUNTED_AUDIENCES, AnalyticsEvent, EventType, Key, Platform
+from gifdist.stores.schema import analytics_events, analytics_rollups
+
+HOUR_MS = 3_600_000
+
+
+def _ms(stamp: datetime) -> int:
+    return int(stamp.timestamp() * 1000)
+
+
+class SqlAnalyticsStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def record(self, events: Sequence[AnalyticsEvent]) -> None:
+        if not events:
+            return
+        rollups: Counter[tuple[int, str, str, str, str, str]] = Counter()
+        rows = []
+        for e in events:
+            ts = _ms(e.timestamp)
+            rows.append(
+                {
+                    "event_id": e.event_id,
+                    "ts_ms": ts,
+                    "asset_id": e.asset_id,
+                    "short_code": e.short_code,
+                    "platform": e.platform.value,
+                    "event_type": e.event_type.value,
+                    "audience": e.audience,
+                    "visitor": e.visitor,
+                    "metadata": e.metadata or None,
+                }
+            )
+            rollups[
+                (
+                    ts // HOUR_MS,
+                    e.asset_id,
+                    e.short_code or "",
+                    e.platform.value,
+                    e.event_type.value,
+                    e.audience,
+                )
+            ] += 1
+        with self.engine.begin() as conn:
+            conn.execute(insert(analytics_events), rows)
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            for (hour, asset, code, platform, kind, audience), count in rollups.items():
+                stmt = dialect.insert(analytics_rollups).values(
+                    hour=hour,
+                    asset_id=asset,
+                    short_code=code,
+                    platform=platform,
+                    event_type=kind,
+                    audience=audience,
+                    count=count,
+                )
+                conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[
+                            "hour",
+                            "asset_id",
+                            "short_code",
+                            "platform",
+                            "event_type",
+                            "audience",
+                        ],
+                        set_={"count": analytics_rollups.c.count + stmt.excluded.count},
+                    )
+                )
+
+    def counts(
+        self,
+        *,
+        asset_id: str | None = None,
+        short_code: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> Counter[Key]:
+        r = analytics_rollups.c
+        query = (
+            select(r.platform, r.event_type, func.sum(r.count))
+            .where(r.audience.in_(sorted(COUNTED_AUDIENCES)))
+            .group_by(r.platform, r.event_type)
+        )
+        if asset_id is not None:
+            query = query.where(r.asset_id == asset_id)
+        if short_code is not None:
+            query = query.where(r.short_code == short_code)
+        if start is not None:
+            query = query.where(r.hour >= _ms(start) // HOUR_MS)
+        if end is not None:
+            query = query.where(r.hour <= _ms(end) // HOUR_MS)
+        with self.engine.connect() as conn:
+            return Counter({(p, t): int(n) for p, t, n in conn.execute(query)})
+
+    def asset_totals(self) -> dict[str, Counter[str]]:
+        r = analytics_rollups.c
+        query = (
+            select(r.asset_id, r.event_type, func.sum(r.count))
+            .where(r.audience.in_(sorted(COUNTED_AUDIENCES)))
+            .group_by(r.asset_id, r.event_type)
+        )
+        totals: dict[str, Counter[str]] = {}
+        with self.engine.connect() as conn:
+            for asset, kind, n in conn.execute(query):
+                totals.setdefault(asset, Counter())[kind] += int(n)
+        return totals
+
+    def series(
+        self,
+        *,
+        asset_id: str | None = None,
+        short_code: str | None = None,
+        start: datetime,
+        end: datetime,
+        interval: str = "hour",
+    ) -> list[dict[str, object]]:
+        """Counts per hour or day between ``start`` and ``end`` (UTC buckets)."""
+        r = analytics_rollups.c
+        query = (
+            select(r.hour, r.event_type, func.sum(r.count))
+            .where(
+                r.audience.in_(sorted(COUNTED_AUDIENCES)),
+                r.hour >= _ms(start) // HOUR_MS,
+                r.hour <= _ms(end) // HOUR_MS,
+            )
+            .group_by(r.hour, r.event_type)
+        )
+        if asset_id is not None:
+            query = query.where(r.asset_id == asset_id)
+        if short_code is not None:
+            query = query.where(r.short_code == short_code)
+        step = 24 if interval == "day" else 1
+        buckets: dict[int, Counter[str]] = {}
+        with self.engine.connect() as conn:
+            for hour, kind, n in conn.execute(query):
+                buckets.setdefault(int(hour) // step * step, Counter())[kind] += int(n)
+        return [
+            {
+                "t": datetime.fromtimestamp(h * 3600, UTC).isoformat(),
+                "views": c["view"],
+                "plays": c["play"],
+                "clicks": c["click"],
+            }
+            for h, c in sorted(buckets.items())
+        ]
+
+    def events(
+        self, asset_id: str, start: datetime | None, end: datetime | None
+    ) -> list[AnalyticsEvent]:
+        e = analytics_events.c
+        query = select(analytics_events).where(e.asset_id == asset_id).order_by(e.ts_ms)
+        if start is not None:
+            query = query.where(e.ts_ms >= _ms(start))
+        if end is not None:
+            query = query.where(e.ts_ms <= _ms(end))
+        with self.engine.connect() as conn:
+            return [
+                AnalyticsEvent(
+                    row["event_id"],
+                    row["asset_id"],
+                    EventType(row["event_type"]),
+                    Platform(row["platform"]),
+                    datetime.fromtimestamp(row["ts_ms"] / 1000, UTC),
+                    row["short_code"],
+                    row["audience"],
+                    row["visitor"],
+                    dict(row["metadata"] or {}),
+                )
+                for row in conn.execute(query.limit(100_000)).mappings()
+            ]
+
+    def clear(self, asset_id: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            for table in (analytics_events, analytics_rollups):
+                stmt = delete(table)
+                if asset_id is not None:
+                    stmt = stmt.where(table.c.asset_id == asset_id)
+                conn.execute(stmt)
+
+    def purge_events_older_than(self, cutoff: datetime) -> int:
+        """Retention: delete raw events before ``cutoff`` (rollups are kept)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                delete(analytics_events).where(analytics_events.c.ts_ms < _ms(cutoff))
+            )
+            return int(result.rowcount)

@@ -1,0 +1,310 @@
+"""Assets, moderation jobs and rejected hashes in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, String, cast, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from gifdist.assets import AssetMetadata, AssetRecord, AssetStatus
+from gifdist.media.gif import GifInfo
+from gifdist.stores.schema import assets, moderation_jobs, rejected_hashes
+
+
+class AssetIdExhausted(Exception):
+    """Every id length up to the full hash is taken by other content (never in practice)."""
+
+
+class SqlAssetStore:
+    """Asset rows plus the moderation job queue that goes with them."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def get(self, asset_id: str) -> AssetRecord | None:
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(select(assets).where(assets.c.asset_id == asset_id)).mappings().first()
+            )
+        return _record(row) if row else None
+
+    def get_by_sha(self, sha256: str) -> AssetRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(assets).where(assets.c.sha256 == sha256)).mappings().first()
+        return _record(row) if row else None
+
+    def is_rejected_hash(self, sha256: str) -> bool:
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(rejected_hashes.c.sha256).where(rejected_hashes.c.sha256 == sha256)
+            ).first()
+        return found is not None
+
+    def insert(
+        self,
+        *,
+        candidate_ids: Sequence[str],
+        sha256: str,
+        size: int,
+        info: GifInfo,
+        meta: AssetMetadata,
+        status: AssetStatus,
+        owner_key_id: str | None,
+        enqueue_moderation: bool,
+    ) -> tuple[AssetRecord, bool]:
+        """Insert a new asset under the first free candidate id.
+
+        Returns ``(record, created)``; when the same bytes were stored concurrently
+        the existing record is returned with ``created`` False.
+        """
+        now = datetime.now(UTC)
+        for asset_id in candidate_ids:
+            try:
+                with self.engine.begin() as conn:
+                    taken = conn.execute(
+                        select(assets.c.sha256).where(assets.c.asset_id == asset_id)
+                    ).scalar()
+                    if taken is not None:
+                        if taken == sha256:
+                            return self._must_get(conn, asset_id), False
+                        continue
+                    conn.execute(
+                        insert(assets).values(
+                            **_row(asset_id, sha256, size, info, meta, status, owner_key_id, now)
+                        )
+                    )
+                    if enqueue_moderation:
+                        conn.execute(
+                            insert(moderation_jobs).values(
+                                asset_id=asset_id, state="queued", attempts=0, created_at=now
+                            )
+                        )
+                    return self._must_get(conn, asset_id), True
+            except IntegrityError:
+                existing = self.get_by_sha(sha256)
+                if existing is not None:
+                    return existing, False
+        raise AssetIdExhausted(sha256)
+
+    def set_status(
+        self, asset_id: str, status: AssetStatus, moderation: dict[str, Any] | None = None
+    ) -> AssetRecord | None:
+        """Record a moderation outcome; rejected content's hash is remembered."""
+        now = datetime.now(UTC)
+        values: dict[str, Any] = {"status": status.value, "updated_at": now}
+        if moderation is not None:
+            values["moderation"] = moderation
+        with self.engine.begin() as conn:
+            conn.execute(update(assets).where(assets.c.asset_id == asset_id).values(**values))
+            record = self._get(conn, asset_id)
+            if record is not None and status is AssetStatus.REJECTED:
+                exists = conn.execute(
+                    select(rejected_hashes.c.sha256).where(
+                        rejected_hashes.c.sha256 == record.sha256
+                    )
+                ).first()
+                if exists is None:
+                    conn.execute(
+                        insert(rejected_hashes).values(
+                            sha256=record.sha256, asset_id=asset_id, rejected_at=now
+                        )
+                    )
+            return record
+
+    def set_private(self, asset_id: str, private: bool) -> AssetRecord | None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(assets)
+                .where(assets.c.asset_id == asset_id)
+                .values(private=private, updated_at=datetime.now(UTC))
+            )
+            return self._get(conn, asset_id)
+
+    def list(
+        self,
+        *,
+        owner_key_id: str | None = None,
+        status: AssetStatus | None = None,
+        search: str | None = None,
+        oldest_first: bool = False,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[AssetRecord]:
+        """Assets, newest first, optionally filtered by owner, status and text.
+
+        ``search`` matches the title or the tags, case-insensitively.
+        """
+        order = assets.c.created_at.asc() if oldest_first else assets.c.created_at.desc()
+        query = select(assets).order_by(order, assets.c.asset_id).limit(limit).offset(offset)
+        if owner_key_id is not None:
+            query = query.where(assets.c.owner_key_id == owner_key_id)
+        if status is not None:
+            query = query.where(assets.c.status == status.value)
+        if search:
+            pattern = "%" + search.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
+            query = query.where(
+                func.lower(assets.c.title).like(pattern)
+                | func.lower(cast(assets.c.tags, String)).like(pattern)
+            )
+        with self.engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query).mappings()]
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(assets)).scalar_one())
+
+    # moderation job queue -------------------------------------------------
+
+    def claim_moderation_job(self, worker_id: str) -> str | None:
+        """Take the oldest queued job; each job is handed to exactly one worker.
+
+        PostgreSQL uses ``FOR UPDATE SKIP LOCKED``; SQLite's write lock (taken by
+        ``BEGIN IMMEDIATE``) serialises claimers.
+        """
+        with self.engine.begin() as conn:
+            query = (
+                select(moderation_jobs.c.asset_id)
+                .where(moderation_jobs.c.state == "queued")
+                .order_by(moderation_jobs.c.created_at)
+                .limit(1)
+            )
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            asset_id = conn.execute(query).scalar()
+            if asset_id is None:
+                return None
+            conn.execute(
+                update(moderation_jobs)
+                .where(moderation_jobs.c.asset_id == asset_id)
+                .values(
+                    state="running",
+                    claimed_by=worker_id,
+                    claimed_at=datetime.now(UTC),
+                    attempts=moderation_jobs.c.attempts + 1,
+                )
+            )
+            return str(asset_id)
+
+    def finish_moderation_job(self, asset_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(moderation_jobs).where(moderation_jobs.c.asset_id == asset_id))
+
+    def fail_moderation_job(self, asset_id: str, error: str, *, max_attempts: int = 5) -> None:
+        """Put a job back in the queue (or park it as failed after ``max_attempts``)."""
+        with self.engine.begin() as conn:
+            attempts = (
+                conn.execute(
+                    select(moderation_jobs.c.attempts).where(moderation_jobs.c.asset_id == asset_id)
+                ).scalar()
+                or 0
+            )
+            state = "failed" if attempts >= max_attempts else "queued"
+            conn.execute(
+                update(moderation_jobs)
+                .where(moderation_jobs.c.asset_id == asset_id)
+                .values(state=state, last_error=error[:2000], claimed_by=None)
+            )
+
+    def requeue_stale_jobs(self, older_than: datetime) -> int:
+        """Return jobs claimed by a worker that died back to the queue."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(moderation_jobs)
+                .where(
+                    moderation_jobs.c.state == "running", moderation_jobs.c.claimed_at < older_than
+                )
+                .values(state="queued", claimed_by=None)
+            )
+            return int(result.rowcount)
+
+    def enqueue_moderation(self, asset_id: str) -> None:
+        """Queue an asset for (re-)moderation, e.g. after enough reports."""
+        with self.engine.begin() as conn:
+            exists = conn.execute(
+                select(moderation_jobs.c.asset_id).where(moderation_jobs.c.asset_id == asset_id)
+            ).first()
+            if exists is None:
+                conn.execute(
+                    insert(moderation_jobs).values(
+                        asset_id=asset_id, state="queued", attempts=0, created_at=datetime.now(UTC)
+                    )
+                )
+
+    def pending_jobs(self) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(moderation_jobs)
+                    .where(moderation_jobs.c.state.in_(("queued", "running")))
+                ).scalar_one()
+            )
+
+    def _get(self, conn: Connection, asset_id: str) -> AssetRecord | None:
+        row = conn.execute(select(assets).where(assets.c.asset_id == asset_id)).mappings().first()
+        return _record(row) if row else None
+
+    def _must_get(self, conn: Connection, asset_id: str) -> AssetRecord:
+        record = self._get(conn, asset_id)
+        assert record is not None
+        return record
+
+
+def _row(
+    asset_id: str,
+    sha256: str,
+    size: int,
+    info: GifInfo,
+    meta: AssetMetadata,
+    status: AssetStatus,
+    owner_key_id: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "asset_id": asset_id,
+        "sha256": sha256,
+        "bytes": size,
+        "content_type": "image/gif",
+        "width": info.width,
+        "height": info.height,
+        "frames": info.frames,
+        "duration_ms": info.duration_ms,
+        "title": meta.title,
+        "description": meta.description,
+        "tags": list(meta.tags),
+        "status": status.value,
+        "private": False,
+        "owner_key_id": owner_key_id,
+        "moderation": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _record(row: Any) -> AssetRecord:
+    return AssetRecord(
+        asset_id=row["asset_id"],
+        sha256=row["sha256"],
+        bytes=int(row["bytes"]),
+        content_type=row["content_type"],
+        width=row["width"],
+        height=row["height"],
+        frames=row["frames"],
+        duration_ms=row["duration_ms"],
+        title=row["title"],
+        description=row["description"],
+        tags=tuple(row["tags"] or ()),
+        status=AssetStatus(row["status"]),
+        private=bool(row["private"]),
+        owner_key_id=row["owner_key_id"],
+        created_at=_aware(row["created_at"]),
+        updated_at=_aware(row["updated_at"]),
+        moderation=row["moderation"],
+    )

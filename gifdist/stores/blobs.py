@@ -1,0 +1,146 @@
+"""Content-addressed blob storage.
+
+Blobs are named by their SHA-256 and never change, so a name is either absent or
+complete: bytes are written to a temporary file, fsync'd and renamed into place,
+and a crash leaves at most a stray temporary file that start-up removes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import IO, Protocol
+from urllib.parse import urlparse
+
+from gifdist.errors import InvalidInput
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class BlobStore(Protocol):
+    """The storage interface; an S3 implementation can stand in for the local one."""
+
+    def temp_file(self) -> tuple[IO[bytes], str]:
+        """A writable temporary file on the store's filesystem and its path."""
+        ...
+
+    def put_temp(self, temp_path: str, sha256: str) -> bool:
+        """Move a finished temp file into place under ``sha256``; False if it existed."""
+        ...
+
+    def exists(self, sha256: str) -> bool: ...
+
+    def local_path(self, sha256: str) -> str | None:
+        """A path on this machine holding the bytes, or None if not stored."""
+        ...
+
+    def quarantine(self, sha256: str) -> None:
+        """Move the blob out of the public store (kept for appeal or evidence)."""
+        ...
+
+    def check(self) -> None:
+        """Raise OSError if the store cannot be written."""
+        ...
+
+    def remove_stale_temporaries(self, older_than: float = 3600.0) -> int: ...
+
+
+class LocalBlobStore:
+    """Blobs under ``root/ab/cd/<sha256>``; temporaries in ``root/tmp``."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        self.tmp_dir = self.root / "tmp"
+        self.quarantine_dir = self.root / "quarantine"
+        for directory in (self.root, self.tmp_dir, self.quarantine_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, sha256: str) -> Path:
+        """Where the blob named ``sha256`` lives (validated: no path tricks)."""
+        check_sha256(sha256)
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def temp_file(self) -> tuple[IO[bytes], str]:
+        fd, path = tempfile.mkstemp(dir=self.tmp_dir, prefix="upload-", suffix=".part")
+        return os.fdopen(fd, "w+b"), path
+
+    def put_temp(self, temp_path: str, sha256: str) -> bool:
+        target = self.path_for(sha256)
+        if target.exists():
+            os.unlink(temp_path)
+            return False
+        with open(temp_path, "rb") as handle:
+            os.fsync(handle.fileno())
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(temp_path, target)
+        _fsync_dir(target.parent)
+        return True
+
+    def exists(self, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    def local_path(self, sha256: str) -> str | None:
+        path = self.path_for(sha256)
+        return str(path) if path.is_file() else None
+
+    def quarantine(self, sha256: str) -> None:
+        source = self.path_for(sha256)
+        if source.exists():
+            os.replace(source, self.quarantine_dir / sha256)
+
+    def check(self) -> None:
+        with tempfile.NamedTemporaryFile(dir=self.tmp_dir, prefix="ready-"):
+            pass
+
+    def remove_stale_temporaries(self, older_than: float = 3600.0) -> int:
+        """Delete temp files a crash left behind (see ``remove_old_files``)."""
+        return remove_old_files(self.tmp_dir, older_than)
+
+
+def check_sha256(sha256: str) -> None:
+    """Raise ``InvalidInput`` unless ``sha256`` is a lower-case SHA-256 hex digest."""
+    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+        raise InvalidInput("blob names are lower-case SHA-256 hex digests")
+
+
+def remove_old_files(directory: Path, older_than: float) -> int:
+    """Delete entries of ``directory`` untouched for ``older_than`` seconds.
+
+    Files that other worker processes are writing right now are recent, so they
+    are left alone. Returns how many entries were removed.
+    """
+    cutoff = time.time() - older_than
+    removed = 0
+    for entry in directory.iterdir():
+        try:
+            if entry.stat().st_mtime >= cutoff:
+                continue
+            entry.unlink() if entry.is_file() else shutil.rmtree(entry)
+        except FileNotFoundError:
+            continue
+        removed += 1
+    return removed
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def open_blob_store(url: str, *, spool_dir: str | os.PathLike[str] | None = None) -> BlobStore:
+    """Turn a storage URL into a store: ``file:///path`` or ``s3://bucket/prefix?…``."""
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        return LocalBlobStore(parsed.path)
+    if parsed.scheme == "s3":
+        from gifdist.stores.blobs_s3 import s3_store_from_url
+
+        return s3_store_from_url(url, spool_dir or tempfile.gettempdir())
+    raise InvalidInput(f"unsupported storage URL scheme {parsed.scheme!r}")

@@ -1,0 +1,92 @@
+"""Short links in SQL (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from gifdist.errors import NotFound
+from gifdist.stores.schema import share_links
+
+
+class SqlShareLinkStore:
+    """``ShareLinkStore`` on the ``share_links`` table.
+
+    A code is inserted only if free (the primary key decides, so two nodes drawing
+    the same code cannot overwrite each other). Links may only point at stored
+    assets: an unknown asset id raises ``NotFound``.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def insert_if_absent(self, short_code: str, record: dict[str, Any]) -> bool:
+        values = {
+            "short_code": short_code,
+            "asset_id": record["asset_id"],
+            "canonical_url": record["canonical_url"],
+            "title": record.get("title") or "",
+            "tags": list(record.get("tags") or []),
+            "via": record.get("via"),
+            "clicks": int(record.get("clicks") or 0),
+            "created_by": record.get("created_by"),
+            "created_at": datetime.fromisoformat(record["created_at"]),
+        }
+        try:
+            with self.engine.begin() as conn:
+                if self.get(short_code, conn=conn) is not None:
+                    return False
+                conn.execute(insert(share_links).values(**values))
+        except IntegrityError as exc:
+            if self.get(short_code) is not None:
+                return False
+            raise NotFound(f"asset {record['asset_id']!r} does not exist") from exc
+        return True
+
+    def get(self, short_code: str, *, conn: Any = None) -> dict[str, Any] | None:
+        query = select(share_links).where(share_links.c.short_code == short_code)
+        if conn is not None:
+            row = conn.execute(query).mappings().first()
+        else:
+            with self.engine.connect() as own:
+                row = own.execute(query).mappings().first()
+        return _record(row) if row is not None else None
+
+    def increment_clicks(self, short_code: str) -> dict[str, Any] | None:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(share_links)
+                .where(share_links.c.short_code == short_code)
+                .values(clicks=share_links.c.clicks + 1)
+            )
+            if result.rowcount == 0:
+                return None
+            return self.get(short_code, conn=conn)
+
+    def list_for_asset(self, asset_id: str) -> list[dict[str, Any]]:
+        """Every link of an asset, oldest first."""
+        query = (
+            select(share_links)
+            .where(share_links.c.asset_id == asset_id)
+            .order_by(share_links.c.created_at)
+        )
+        with self.engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query).mappings()]
+
+
+def _record(row: Any) -> dict[str, Any]:
+    created = row["created_at"]
+    return {
+        "short_code": row["short_code"],
+        "asset_id": row["asset_id"],
+        "canonical_url": row["canonical_url"],
+        "title": row["title"],
+        "tags": list(row["tags"] or []),
+        "via": row["via"],
+        "created_by": row["created_by"],
+        "created_at": created.isoformat() if isinstance(created, datetime) else str(created),
+        "clicks": int(row["clicks"]),
+    }

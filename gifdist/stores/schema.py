@@ -1,0 +1,170 @@
+"""The relational schema, shared by SQLite and PostgreSQL.
+
+Alembic migrations under ``gifdist/migrations`` create exactly these tables; a test
+checks that the migrated database and this metadata agree. Times are stored as
+timezone-aware datetimes except in the analytics tables, which use integer epoch
+milliseconds (events) and epoch hours (rollups) so bucketing is plain arithmetic
+on both databases.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("scopes", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+assets = Table(
+    "assets",
+    metadata,
+    Column("asset_id", String(64), primary_key=True),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("bytes", BigInteger, nullable=False),
+    Column("content_type", String(64), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("frames", Integer, nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("title", Text, nullable=False, default=""),
+    Column("description", Text, nullable=False, default=""),
+    Column("tags", JSON, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("private", Boolean, nullable=False, default=False),
+    Column("owner_key_id", String(32), nullable=True, index=True),
+    Column("moderation", JSON, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+share_links = Table(
+    "share_links",
+    metadata,
+    Column("short_code", String(32), primary_key=True),
+    Column(
+        "asset_id",
+        String(64),
+        ForeignKey("assets.asset_id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
+    Column("canonical_url", Text, nullable=False),
+    Column("title", Text, nullable=False, default=""),
+    Column("tags", JSON, nullable=False),
+    Column("via", String(16), nullable=True),
+    Column("clicks", BigInteger, nullable=False, default=0),
+    Column("created_by", String(32), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+moderation_jobs = Table(
+    "moderation_jobs",
+    metadata,
+    Column("asset_id", String(64), primary_key=True),
+    Column("state", String(16), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("claimed_by", String(64), nullable=True),
+    Column("claimed_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+rejected_hashes = Table(
+    "rejected_hashes",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("asset_id", String(64), nullable=False),
+    Column("rejected_at", DateTime(timezone=True), nullable=False),
+)
+
+asset_reports = Table(
+    "asset_reports",
+    metadata,
+    Column("report_id", Integer, primary_key=True, autoincrement=True),
+    Column("asset_id", String(64), nullable=False, index=True),
+    Column("reason", Text, nullable=False, default=""),
+    Column("reporter_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("asset_id", "reporter_hash", name="uq_asset_reports_asset_reporter"),
+)
+
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("entry_id", String(64), nullable=False, unique=True),
+    Column("timestamp", DateTime(timezone=True), nullable=False, index=True),
+    Column("asset_id", String(64), nullable=False, index=True),
+    Column("scan_id", String(64), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("moderator", String(200), nullable=False),
+    Column("category", String(32), nullable=True),
+    Column("confidence", Float, nullable=True),
+    Column("reasons", JSON, nullable=False),
+    Column("notes", Text, nullable=False, default=""),
+    Column("metadata", JSON, nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+)
+
+analytics_events = Table(
+    "analytics_events",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("ts_ms", BigInteger, nullable=False),
+    Column("asset_id", String(64), nullable=False),
+    Column("short_code", String(32), nullable=True),
+    Column("platform", String(16), nullable=False),
+    Column("event_type", String(8), nullable=False),
+    Column("audience", String(8), nullable=False, default="person"),
+    Column("visitor", String(32), nullable=True),
+    Column("metadata", JSON, nullable=True),
+    Index("ix_analytics_events_asset_ts", "asset_id", "ts_ms"),
+    Index("ix_analytics_events_ts", "ts_ms"),
+)
+
+analytics_rollups = Table(
+    "analytics_rollups",
+    metadata,
+    Column("hour", BigInteger, primary_key=True),
+    Column("asset_id", String(64), primary_key=True),
+    Column("short_code", String(32), primary_key=True),
+    Column("platform", String(16), primary_key=True),
+    Column("event_type", String(8), primary_key=True),
+    Column("audience", String(8), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Index("ix_analytics_rollups_asset", "asset_id", "hour"),
+    Index("ix_analytics_rollups_short_code", "short_code", "hour"),
+)

@@ -1,0 +1,1 @@
+"""gifdist.web: the ASGI application."""

@@ -1,0 +1,176 @@
+"""Builds the ASGI application: hot paths in front, FastAPI for pages and the API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlparse
+
+from fastapi import FastAPI, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, JSONResponse
+from starlette.staticfiles import StaticFiles
+
+from gifdist import __version__
+from gifdist.analytics import EventType, Platform
+from gifdist.config import Settings
+from gifdist.errors import GifdistError, InvalidInput, NotFound
+from gifdist.platforms import classify_user_agent, platform_from_referer
+from gifdist.service import Service
+from gifdist.web import api, ui
+from gifdist.web.errors import install_error_handlers
+from gifdist.web.hotpath import REVALIDATE, HotPaths
+from gifdist.web.limits import BodySizeLimit
+from gifdist.web.pages import STATIC, asset_context, render
+from gifdist.web.ratelimits import RateLimitMiddleware, open_limit_backend
+from gifdist.web.request_id import RequestIdMiddleware
+from gifdist.web.session import SessionCodec
+
+log = logging.getLogger("gifdist.web")
+
+
+class NotImplementedFormat(GifdistError):
+    code = "unsupported_format"
+    status = 501
+
+
+def create_app(
+    settings: Settings | None = None, *, service: Service | None = None
+) -> RequestIdMiddleware:
+    """The full application. Pass a ``Service`` to share one with the caller (tests, CLI)."""
+    service = service or Service(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        service.start_background()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(service.stop_background)
+
+    app = FastAPI(
+        title="gifdist",
+        version=__version__,
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.state.sessions = SessionCodec(
+        service.secret_key, secure=service.settings.base_url.startswith("https://")
+    )
+    install_error_handlers(app)
+    app.include_router(api.router)
+    app.include_router(ui.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _add_pages(app, service)
+    app.add_middleware(BodySizeLimit, default_limit=1024 * 1024, upload_paths=("/api/v1/assets",))
+    front: Any = HotPaths(app, service)
+    if service.settings.rate_limits == "on":
+        limits = open_limit_backend(service.settings)
+        service.closers.append(limits.close)
+        front = RateLimitMiddleware(front, service.settings, limits)
+    return RequestIdMiddleware(front)
+
+
+def _add_pages(app: FastAPI, service: Service) -> None:
+    base_url = service.settings.base_url
+
+    @app.get("/", include_in_schema=False)
+    async def home(request: Request) -> HTMLResponse:
+        return ui.page("home.html", await ui.current_user(request), base_url=base_url)
+
+    @app.get("/a/{asset_id}", include_in_schema=False)
+    async def asset_page(asset_id: str, request: Request) -> HTMLResponse:
+        record = await run_in_threadpool(service.get_asset, asset_id)
+        if record is None or not record.is_public:
+            raise NotFound("There is no such GIF.")
+        _record_page_view(service, request, record.asset_id)
+        page = render("asset.html", **asset_context(base_url, record))
+        return HTMLResponse(page, headers={"Cache-Control": REVALIDATE})
+
+    @app.get("/oembed", summary="oEmbed for asset pages and short links")
+    async def oembed(
+        url: str = Query(..., max_length=2048),
+        format: str = Query("json", max_length=16),
+        maxwidth: int | None = Query(None, ge=1, le=10000),
+        maxheight: int | None = Query(None, ge=1, le=10000),
+    ) -> JSONResponse:
+        if format != "json":
+            raise NotImplementedFormat("only format=json is supported")
+        record = await run_in_threadpool(_resolve_embed_url, service, url)
+        width, height = _fit(record.width, record.height, maxwidth, maxheight)
+        context = asset_context(base_url, record)
+        body: dict[str, Any] = {
+            "version": "1.0",
+            "type": "photo",
+            "title": context["title"],
+            "url": context["gif_url"],
+            "width": width,
+            "height": height,
+            "provider_name": "gifdist",
+            "provider_url": base_url,
+            "cache_age": 3600,
+        }
+        return JSONResponse(body, headers={"Cache-Control": "public, max-age=3600"})
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        """The process is alive (no dependency is checked)."""
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        """Every dependency answers: 200, or 503 naming the ones that failed."""
+        checks = await run_in_threadpool(service.check_dependencies)
+        failed = {name: problem for name, problem in checks.items() if problem}
+        body = {
+            "status": "ready" if not failed else "unavailable",
+            "checks": {name: problem or "ok" for name, problem in checks.items()},
+        }
+        return JSONResponse(
+            body, status_code=503 if failed else 200, headers={"Cache-Control": "no-store"}
+        )
+
+
+def _record_page_view(service: Service, request: Request, asset_id: str) -> None:
+    user_agent = request.headers.get("user-agent")
+    audience, bot_platform = classify_user_agent(user_agent)
+    platform = bot_platform or platform_from_referer(request.headers.get("referer")) or Platform.WEB
+    visitor = service.visitors.visitor_id(
+        request.client.host if request.client else None, user_agent
+    )
+    service.record_event(asset_id, EventType.VIEW, platform, audience=audience, visitor=visitor)
+
+
+def _resolve_embed_url(service: Service, url: str) -> Any:
+    """The public asset an oEmbed ``url`` (asset page or short link) points at."""
+    base = urlparse(service.settings.base_url)
+    parsed = urlparse(url)
+    if (parsed.scheme, parsed.netloc) != (base.scheme, base.netloc):
+        raise NotFound("that URL is not served by this gifdist")
+    path = parsed.path[len(base.path) :] if base.path else parsed.path
+    if path.startswith("/s/"):
+        link = service.get_link(path[3:])
+        if link is None:
+            raise NotFound("no such short link")
+        path = f"/a/{link['asset_id']}"
+    if not path.startswith("/a/"):
+        raise InvalidInput("url must be an asset page or a short link", code="bad_url")
+    asset_id = path[3:].removesuffix(".gif")
+    record = service.get_asset(asset_id)
+    if record is None or not record.is_public:
+        raise NotFound("no such GIF")
+    return record
+
+
+def _fit(width: int, height: int, maxwidth: int | None, maxheight: int | None) -> tuple[int, int]:
+    scale = min(
+        1.0,
+        (maxwidth / width) if maxwidth else 1.0,
+        (maxheight / height) if maxheight else 1.0,
+    )
+    return max(1, round(width * scale)), max(1, round(height * scale))

@@ -1,0 +1,159 @@
+"""Sending GIF bytes on the hot path: preconditions, then Range-aware file sending.
+
+Preconditions follow RFC 9110 §13.2.2 (If-Match → 412, If-None-Match → 304,
+If-Modified-Since → 304 only without If-None-Match). The body is sent by
+Starlette's ``FileResponse``, which handles ``Range``/``If-Range`` (single and
+multipart/byteranges, 416 with ``bytes */len``), HEAD, and the ASGI
+``http.response.pathsend`` extension, so on granian the bytes never pass
+through Python.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from email.utils import formatdate, parsedate_to_datetime
+from typing import Any
+
+from starlette.responses import FileResponse, Response
+
+from gifdist.cdn import UNSATISFIABLE, parse_ranges
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+BYTE_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "content-security-policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FileRepresentation:
+    """An immutable file and the validators computed once for it."""
+
+    path: str
+    size: int
+    etag: str  # strong and quoted
+    last_modified: float  # epoch seconds
+    content_type: str
+    last_modified_http: str = field(init=False)
+    stat: os.stat_result = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "last_modified_http", formatdate(self.last_modified, usegmt=True))
+        mtime = int(self.last_modified)
+        object.__setattr__(
+            self, "stat", os.stat_result((0o100644, 0, 0, 1, 0, 0, self.size, mtime, mtime, mtime))
+        )
+
+
+def _etag_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _weak_match(header: str, etag: str) -> bool:
+    tags = _etag_list(header)
+    return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)
+
+
+def _not_modified_since(header: str, last_modified: float) -> bool:
+    try:
+        since = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if since is None or since.tzinfo is None:
+        return False
+    return int(last_modified) <= since.timestamp()
+
+
+def precondition_status(headers: dict[str, str], rep: FileRepresentation) -> int | None:
+    """412 or 304 when a conditional header says so, else None (send the file)."""
+    if_match = headers.get("if-match")
+    if if_match is not None:
+        tags = _etag_list(if_match)
+        if "*" not in tags and rep.etag not in tags:
+            return 412
+    if_none_match = headers.get("if-none-match")
+    if if_none_match is not None:
+        return 304 if _weak_match(if_none_match, rep.etag) else None
+    since = headers.get("if-modified-since")
+    if since is not None and _not_modified_since(since, rep.last_modified):
+        return 304
+    return None
+
+
+def _normalise_range(
+    scope: Scope, request_headers: dict[str, str], rep: FileRepresentation
+) -> tuple[Scope, int | None]:
+    """Hand ``FileResponse`` only a clean Range header (our parser decides).
+
+    Invalid or amplifying headers are dropped (a full 200, RFC 9110 §14.2),
+    unsatisfiable ones answer 416, and valid ones are rewritten as their sorted,
+    coalesced ranges.
+    """
+    header = request_headers.get("range")
+    if header is None or scope["method"] != "GET":
+        return scope, None
+    ranges = parse_ranges(header, rep.size)
+    if ranges is UNSATISFIABLE:
+        if_range = request_headers.get("if-range")
+        if if_range is None or if_range in (rep.etag, rep.last_modified_http):
+            return scope, 416
+        ranges = None
+    kept = [(k, v) for k, v in scope["headers"] if k != b"range"]
+    if isinstance(ranges, list):
+        canonical = "bytes=" + ",".join(f"{start}-{end}" for start, end in ranges)
+        kept.append((b"range", canonical.encode()))
+    return {**scope, "headers": kept}, None
+
+
+async def send_file(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    rep: FileRepresentation,
+    *,
+    cache_control: str,
+    extra_headers: Sequence[tuple[str, str]] = (),
+) -> int:
+    """Answer a GET/HEAD for ``rep``; returns the status code sent."""
+    request_headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    headers = {
+        "etag": rep.etag,
+        "last-modified": rep.last_modified_http,
+        "cache-control": cache_control,
+        "accept-ranges": "bytes",
+        **BYTE_HEADERS,
+        **dict(extra_headers),
+    }
+    status = precondition_status(request_headers, rep)
+    if status is not None:
+        if status == 412:
+            headers = {"cache-control": "no-store"}
+        await Response(status_code=status, headers=headers)(scope, receive, send)
+        return status
+    if not os.path.exists(rep.path):
+        await Response("gone", status_code=404, headers={"cache-control": "no-store"})(
+            scope, receive, send
+        )
+        return 404
+    scope, range_status = _normalise_range(scope, request_headers, rep)
+    if range_status == 416:
+        headers = {**headers, "content-range": f"bytes */{rep.size}"}
+        await Response(status_code=416, headers=headers)(scope, receive, send)
+        return 416
+    response = FileResponse(
+        rep.path, media_type=rep.content_type, headers=headers, stat_result=rep.stat
+    )
+    sent = {"status": 200}
+
+    async def recording_send(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            sent["status"] = message["status"]
+        await send(message)
+
+    await response(scope, receive, recording_send)
+    return sent["status"]

@@ -1,0 +1,206 @@
+"""The internet-facing paths, dispatched before any framework routing.
+
+``GET /s/{code}`` and ``GET|HEAD /a/{asset_id}.gif`` see almost all traffic. They
+are answered here from in-process caches (no database round trip when warm, no
+framework dependency solving); everything else falls through to the app.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+import anyio
+
+from gifdist.analytics import EventType, Platform
+from gifdist.assets import AssetRecord, is_valid_asset_id
+from gifdist.cache import TTLCache
+from gifdist.platforms import classify_user_agent, platform_from_referer, platform_from_via
+from gifdist.service import Service
+from gifdist.sharelinks import is_valid_short_code
+from gifdist.web.delivery import FileRepresentation, send_file
+from gifdist.web.pages import asset_context, error_page, render
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "public, max-age=0, must-revalidate"
+HTML_TYPE = b"text/html; charset=utf-8"
+
+
+class HotPaths:
+    """ASGI front that serves short links and GIF bytes, else calls ``app``."""
+
+    def __init__(self, app: ASGIApp, service: Service) -> None:
+        self.app = app
+        self.service = service
+        self.representations: TTLCache[str, FileRepresentation] = TTLCache(50_000, ttl=None)
+        service.on_asset_changed.append(self.representations.invalidate)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            path: str = scope["path"]
+            if path.startswith("/s/"):
+                await self.short_link(scope, send, path[3:])
+                return
+            if path.startswith("/a/") and path.endswith(".gif"):
+                await self.gif(scope, receive, send, path[3:-4])
+                return
+        await self.app(scope, receive, send)
+
+    # lookups ------------------------------------------------------------------
+
+    async def _link(self, code: str) -> dict[str, Any] | None:
+        if not is_valid_short_code(code):
+            return None
+        link = self.service.link_cache.get(code)
+        if link is None:
+            link = await anyio.to_thread.run_sync(self.service.get_link, code)
+        return link
+
+    async def _asset(self, asset_id: str) -> AssetRecord | None:
+        if not is_valid_asset_id(asset_id):
+            return None
+        record = self.service.asset_cache.get(asset_id)
+        if record is None:
+            record = await anyio.to_thread.run_sync(self.service.get_asset, asset_id)
+        return record
+
+    async def _representation(self, record: AssetRecord) -> FileRepresentation | None:
+        rep = self.representations.get(record.asset_id)
+        if rep is not None:
+            return rep
+        path = await anyio.to_thread.run_sync(self.service.blob_path, record)
+        if path is None:
+            return None
+        rep = FileRepresentation(
+            path=path,
+            size=os.path.getsize(path),
+            etag=f'"{record.sha256}"',
+            last_modified=record.created_at.timestamp(),
+            content_type=record.content_type,
+        )
+        self.representations.set(record.asset_id, rep)
+        return rep
+
+    # handlers -----------------------------------------------------------------
+
+    async def short_link(self, scope: Scope, send: Send, code: str) -> None:
+        link = await self._link(code)
+        record = await self._asset(link["asset_id"]) if link else None
+        if link is None or record is None or not record.is_public:
+            await _send_html(scope, send, 404, error_page(404, "This link does not exist."))
+            return
+        user_agent = _header(scope, b"user-agent")
+        audience, bot_platform = classify_user_agent(user_agent)
+        visitor = self.service.visitors.visitor_id(_client(scope), user_agent)
+        if audience == "bot":
+            self.service.record_event(
+                record.asset_id,
+                EventType.VIEW,
+                bot_platform or Platform.OTHER,
+                short_code=code,
+                audience="bot",
+                visitor=visitor,
+            )
+            context = asset_context(self.service.settings.base_url, record, title=link["title"])
+            await _send_html(scope, send, 200, render("card.html", **context), vary=True)
+            return
+        platform = (
+            platform_from_via(_query_param(scope, "via"))
+            or platform_from_via(link.get("via"))
+            or platform_from_referer(_header(scope, b"referer"))
+            or Platform.WEB
+        )
+        self.service.record_event(
+            record.asset_id,
+            EventType.CLICK,
+            platform,
+            short_code=code,
+            audience=audience,
+            visitor=visitor,
+        )
+        location = f"{self.service.settings.base_url}/a/{record.asset_id}"
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 302,
+                "headers": [
+                    (b"location", location.encode()),
+                    (b"cache-control", REVALIDATE.encode()),
+                    (b"vary", b"User-Agent"),
+                    (b"content-length", b"0"),
+                    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+
+    async def gif(self, scope: Scope, receive: Receive, send: Send, asset_id: str) -> None:
+        record = await self._asset(asset_id)
+        rep = await self._representation(record) if record and record.is_public else None
+        if record is None or rep is None or not record.is_public:
+            await _send_html(scope, send, 404, error_page(404, "There is no such GIF."))
+            return
+        status = await send_file(scope, receive, send, rep, cache_control=IMMUTABLE)
+        if scope["method"] == "GET" and _is_first_delivery(status, scope):
+            user_agent = _header(scope, b"user-agent")
+            audience, _ = classify_user_agent(user_agent)
+            if audience == "person":
+                platform = platform_from_referer(_header(scope, b"referer")) or Platform.WEB
+                visitor = self.service.visitors.visitor_id(_client(scope), user_agent)
+                self.service.record_event(
+                    record.asset_id, EventType.PLAY, platform, visitor=visitor
+                )
+
+
+def _is_first_delivery(status: int, scope: Scope) -> bool:
+    """A play is the whole GIF, or a range starting at byte 0 (not a resumed chunk)."""
+    if status == 200:
+        return True
+    return status == 206 and (_header(scope, b"range") or "").replace(" ", "").startswith(
+        "bytes=0-"
+    )
+
+
+def _client(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return str(client[0]) if client else None
+
+
+def _query_param(scope: Scope, name: str) -> str | None:
+    query = scope.get("query_string", b"")
+    if not query:
+        return None
+    for key, value in parse_qsl(query.decode("latin-1"))[:20]:
+        if key == name:
+            return value
+    return None
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def _send_html(
+    scope: Scope, send: Send, status: int, html: str, *, vary: bool = False
+) -> None:
+    body = html.encode()
+    headers = [
+        (b"content-type", HTML_TYPE),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", (REVALIDATE if status == 200 else "no-store").encode()),
+        (b"x-content-type-options", b"nosniff"),
+    ]
+    if vary:
+        headers.append((b"vary", b"User-Agent"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})

@@ -1,0 +1,83 @@
+"""Start real gifdist server processes for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+SERVER_KEY = "server-test-admin-key"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    base: str
+    log_path: Path
+    process: subprocess.Popen[bytes]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@contextmanager
+def running_server(tmp_path: Path, server: str = "granian", **env: str) -> Iterator[RunningServer]:
+    """``gifdist serve`` on a free port with its own data dir; stopped (SIGTERM) after."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / f"server-{port}.log"
+    full_env = {
+        **os.environ,
+        "GIFDIST_DATA_DIR": str(tmp_path / f"data-{port}"),
+        "GIFDIST_BASE_URL": base,
+        "GIFDIST_ADMIN_KEY": SERVER_KEY,
+        "GIFDIST_MODERATION": "off",
+        "GIFDIST_RATE_LIMITS": "off",
+        **env,
+    }
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gifdist.cli", "serve", "--port", str(port), "--server", server],
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    running = RunningServer(base, log_path, proc)
+    try:
+        _wait_ready(running)
+        yield running
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_ready(running: RunningServer) -> None:
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        if running.process.poll() is not None:
+            raise AssertionError(f"server exited early:\n{running.log()}")
+        try:
+            if httpx.get(f"{running.base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    running.process.kill()
+    raise AssertionError(f"server did not start:\n{running.log()}")

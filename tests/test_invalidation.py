@@ -1,0 +1,49 @@
+"""A change on one node reaches every node's cache through Redis pub/sub."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from conftest import make_settings
+from gif_factory import make_gif
+
+from gifdist.assets import AssetStatus
+from gifdist.service import Service
+
+pytestmark = pytest.mark.redis
+
+
+def test_rejection_on_one_node_stops_delivery_on_the_other(
+    tmp_path: Path, database_url: str, redis_url: str
+) -> None:
+    shared = {"redis_url": redis_url, "storage_url": f"file://{tmp_path / 'blobs'}"}
+    node_a = Service(make_settings(tmp_path / "a", database_url, **shared))
+    node_b = Service(make_settings(tmp_path / "b", database_url, **shared))
+    node_a.start_background()
+    node_b.start_background()
+    try:
+        result = node_a.ingest_file(_gif(tmp_path), node_a.clean_metadata("t", None, None), None)
+        asset_id = result.asset.asset_id
+        node_b.asset_cache.ttl = 3600  # prove the message, not the TTL, does the work
+        assert node_b.get_asset(asset_id).is_public  # type: ignore[union-attr]
+        assert node_b.asset_cache.get(asset_id) is not None
+        node_a.assets.set_status(asset_id, AssetStatus.REJECTED)
+        node_a.asset_changed(asset_id)
+        started = time.monotonic()
+        deadline = started + 5
+        while node_b.asset_cache.get(asset_id) is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert node_b.asset_cache.get(asset_id) is None
+        assert time.monotonic() - started < 5
+        assert not node_b.get_asset(asset_id).is_public  # type: ignore[union-attr]
+    finally:
+        node_a.close()
+        node_b.close()
+
+
+def _gif(tmp_path: Path) -> Path:
+    path = tmp_path / "node.gif"
+    path.write_bytes(make_gif(seed=77))
+    return path
