@@ -31,6 +31,9 @@ __all__ = [
 ]
 
 METRICS = ("views", "plays", "clicks", "ctr", "play_rate")
+# person: a human; bot: a link-preview fetcher (a view on its platform); crawler:
+# search engines and monitors; orphan: a beacon naming no known asset or link.
+AUDIENCES = ("person", "bot", "crawler", "orphan")
 COUNTED_AUDIENCES = frozenset({"person", "bot"})
 Key = tuple[str, str]  # (platform, event_type)
 
@@ -254,8 +257,8 @@ class AnalyticsTracker:
             raise TypeError("short_code must be a string")
         if metadata is not None and not isinstance(metadata, dict):
             raise TypeError("metadata must be a dict")
-        if audience not in ("person", "bot", "crawler"):
-            raise ValueError("audience must be person, bot or crawler")
+        if audience not in AUDIENCES:
+            raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}")
         return AnalyticsEvent(
             uuid.uuid4().hex,
             asset_id,

@@ -97,6 +97,21 @@ class Settings(BaseSettings):
         "fallback",
         description="When Redis is unreachable: fall back to in-process limits, or refuse (503).",
     )
+    analytics_retention_days: int = Field(
+        90, ge=0, description="Days raw analytics events are kept (0: forever); rollups stay."
+    )
+    analytics_buffer_events: int = Field(
+        100_000,
+        gt=0,
+        description="Events held in memory before new ones spill to a file in the data directory.",
+    )
+    analytics_batch_size: int = Field(1000, gt=0, description="Events written per transaction.")
+    analytics_flush_seconds: float = Field(
+        1.0, gt=0, description="Longest time an event waits in memory before it is written."
+    )
+    analytics_dedupe_seconds: float = Field(
+        1800, ge=1, description="Window in which a visitor's repeated play of a GIF counts once."
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Peer addresses (or CIDR ranges) whose X-Forwarded-For/Forwarded is trusted.",

@@ -23,13 +23,15 @@ from gifdist.assets import (
     clean_metadata,
     is_valid_asset_id,
 )
+from gifdist.beacons import Beacon
 from gifdist.cache import TTLCache
 from gifdist.config import Settings
 from gifdist.errors import InvalidInput, InvalidMedia, NotFound
-from gifdist.ingest import EventBuffer
+from gifdist.ingest import EventBuffer, RetentionTask
 from gifdist.keys import ApiKey, KeyRing, Scope
 from gifdist.media.gif import GifLimits, inspect_gif
 from gifdist.sharelinks import ShareLinkGenerator, is_valid_short_code
+from gifdist.stats import StatsReporter
 from gifdist.stores.analytics_sql import SqlAnalyticsStore
 from gifdist.stores.assets_sql import SqlAssetStore
 from gifdist.stores.blobs import BlobStore, open_blob_store
@@ -97,8 +99,23 @@ class Service:
         self._started = False
         self.analytics_store = SqlAnalyticsStore(self.engine)
         self.tracker = AnalyticsTracker(self.analytics_store)
-        self.events = EventBuffer(self.analytics_store)
+        self.stats = StatsReporter(self.analytics_store)
+        self.events = EventBuffer(
+            self.analytics_store,
+            max_events=settings.analytics_buffer_events,
+            batch_size=settings.analytics_batch_size,
+            flush_interval=settings.analytics_flush_seconds,
+            spill_path=settings.data_dir / "spill" / f"events-{os.getpid()}.jsonl",
+        )
         self.background.append(self.events)  # started first, stopped (flushed) last
+        if settings.analytics_retention_days:
+            self.background.append(
+                RetentionTask(self.analytics_store, days=settings.analytics_retention_days)
+            )
+        # (visitor, asset, event type) already counted: a reload storm is one play.
+        self.counted_once: TTLCache[tuple[str, str, str], bool] = TTLCache(
+            200_000, ttl=settings.analytics_dedupe_seconds
+        )
         self.visitors = VisitorHasher(self.secret_key)
         self.moderation: Any = None
         self.on_upload: list[Callable[[], None]] = []
@@ -280,6 +297,60 @@ class Service:
                 asset_id, event_type, platform, short_code, audience=audience, visitor=visitor
             )
         )
+
+    def count_once(self, visitor: str | None, asset_id: str, event_type: EventType) -> bool:
+        """True the first time a visitor does ``event_type`` to an asset in the dedupe window."""
+        if visitor is None:
+            return True
+        key = (visitor, asset_id, event_type.value)
+        if self.counted_once.get(key):
+            return False
+        self.counted_once.set(key, True)
+        return True
+
+    def record_beacon(self, beacon: Beacon, *, audience: str, visitor: str | None) -> str:
+        """Queue a client-reported event; returns counted, duplicate, not_counted or orphan.
+
+        A beacon naming no public asset or link is kept as an ``orphan`` event (never
+        counted); bots and crawlers are kept but not counted; a visitor's repeat of
+        the same event within the dedupe window is dropped.
+        """
+        link = self.get_link(beacon.short_code) if beacon.short_code else None
+        asset_id = beacon.asset_id or (link["asset_id"] if link else None)
+        record = self.get_asset(asset_id) if asset_id else None
+        known = record is not None and record.is_public
+        if beacon.short_code and (link is None or link["asset_id"] != asset_id):
+            known = False
+        if not known:
+            self.events.offer(
+                AnalyticsTracker.make_event(
+                    (asset_id or "-")[:64],
+                    beacon.event_type,
+                    beacon.platform,
+                    (beacon.short_code or None) and beacon.short_code[:32],
+                    timestamp=beacon.timestamp,
+                    audience="orphan",
+                    visitor=visitor,
+                )
+            )
+            return "orphan"
+        assert record is not None
+        if audience == "person" and not self.count_once(
+            visitor, record.asset_id, beacon.event_type
+        ):
+            return "duplicate"
+        self.events.offer(
+            AnalyticsTracker.make_event(
+                record.asset_id,
+                beacon.event_type,
+                beacon.platform,
+                beacon.short_code,
+                timestamp=beacon.timestamp,
+                audience=audience if audience == "person" else "crawler",
+                visitor=visitor,
+            )
+        )
+        return "counted" if audience == "person" else "not_counted"
 
     def asset_changed(self, asset_id: str) -> None:
         """Drop cached state of an asset here and on every other node."""

@@ -110,13 +110,19 @@ class SqlAnalyticsStore:
         with self.engine.connect() as conn:
             return Counter({(p, t): int(n) for p, t, n in conn.execute(query)})
 
-    def asset_totals(self) -> dict[str, Counter[str]]:
+    def asset_totals(
+        self, *, start: datetime | None = None, end: datetime | None = None
+    ) -> dict[str, Counter[str]]:
         r = analytics_rollups.c
         query = (
             select(r.asset_id, r.event_type, func.sum(r.count))
             .where(r.audience.in_(sorted(COUNTED_AUDIENCES)))
             .group_by(r.asset_id, r.event_type)
         )
+        if start is not None:
+            query = query.where(r.hour >= _ms(start) // HOUR_MS)
+        if end is not None:
+            query = query.where(r.hour <= _ms(end) // HOUR_MS)
         totals: dict[str, Counter[str]] = {}
         with self.engine.connect() as conn:
             for asset, kind, n in conn.execute(query):

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse
 
-from gifdist.errors import NotFound
+from gifdist.beacons import MAX_BEACON_BYTES, parse_beacon
+from gifdist.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from gifdist.keys import ApiKey, Scope, bearer_token
+from gifdist.platforms import classify_user_agent
 from gifdist.service import Service
+from gifdist.stats import make_window, series_csv, top_csv
 from gifdist.web.multipart import receive_upload
 from gifdist.web.session import check_csrf
 
@@ -124,3 +127,116 @@ async def get_link(code: str, request: Request) -> dict[str, Any]:
     if link is None:
         raise NotFound(f"no short link {code[:64]!r}")
     return service.link_json(link)
+
+
+# analytics -----------------------------------------------------------------------
+
+BEACON_TYPES = ("application/json", "text/plain", "")
+
+
+@router.post("/events", status_code=202, summary="Report a play or view (beacon)")
+async def beacon(request: Request) -> JSONResponse:
+    """Body: ``{"asset_id" | "short_code", "event_type": "play"|"view", "platform"?, "ts"?}``
+    as JSON or as the text/plain body ``navigator.sendBeacon`` sends. Answers 202 with
+    ``result``: counted, duplicate (this visitor already counted), not_counted (bots)
+    or orphan (no such public asset or link; kept, never counted)."""
+    service = service_of(request)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in BEACON_TYPES:
+        raise UnsupportedMediaType(
+            "send the beacon as application/json or text/plain", code="bad_content_type"
+        )
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BEACON_BYTES:
+            raise PayloadTooLarge(f"a beacon is at most {MAX_BEACON_BYTES} bytes")
+    event = parse_beacon(bytes(body))
+    user_agent = request.headers.get("user-agent")
+    audience, _ = classify_user_agent(user_agent)
+    visitor = service.visitors.visitor_id(
+        request.client.host if request.client else None, user_agent
+    )
+    result = await run_in_threadpool(
+        service.record_beacon, event, audience=audience, visitor=visitor
+    )
+    return JSONResponse({"result": result}, status_code=202, headers={"Cache-Control": "no-store"})
+
+
+def _stats_response(report: dict[str, Any], fmt: str, to_csv: Any, name: str) -> Any:
+    if fmt == "csv":
+        return PlainTextResponse(
+            to_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if fmt != "json":
+        raise InvalidInput("format must be json or csv", code="bad_format")
+    return report
+
+
+@router.get("/assets/{asset_id}/stats", summary="Views, plays, clicks and CTR of an asset")
+async def asset_stats(
+    asset_id: str,
+    request: Request,
+    start: str | None = Query(None, alias="from", max_length=40),
+    end: str | None = Query(None, alias="to", max_length=40),
+    interval: str | None = Query(None, max_length=8),
+    format: str = Query("json", max_length=8),
+) -> Any:
+    """Totals (seed metric keys), ``platforms`` and a zero-filled ``series`` for
+    ``from``–``to`` (ISO 8601 or epoch seconds) by ``interval`` hour or day;
+    ``format=csv`` gives the series as CSV."""
+    service = service_of(request)
+    await authorise(request, Scope.STATS)
+    window = make_window(start, end, interval)
+    record = await run_in_threadpool(service.require_asset, asset_id)
+    report = await run_in_threadpool(lambda: service.stats.report(window, asset_id=record.asset_id))
+    return _stats_response(report, format, series_csv, f"{record.asset_id}-stats")
+
+
+@router.get("/links/{code}/stats", summary="Views, plays, clicks and CTR of a short link")
+async def link_stats(
+    code: str,
+    request: Request,
+    start: str | None = Query(None, alias="from", max_length=40),
+    end: str | None = Query(None, alias="to", max_length=40),
+    interval: str | None = Query(None, max_length=8),
+    format: str = Query("json", max_length=8),
+) -> Any:
+    service = service_of(request)
+    await authorise(request, Scope.STATS)
+    window = make_window(start, end, interval)
+    link = await run_in_threadpool(service.get_link, code)
+    if link is None:
+        raise NotFound(f"no short link {code[:64]!r}")
+    report = await run_in_threadpool(
+        lambda: service.stats.report(window, short_code=link["short_code"])
+    )
+    report["asset_id"] = link["asset_id"]
+    return _stats_response(report, format, series_csv, f"{link['short_code']}-stats")
+
+
+@router.get("/stats/top", summary="Top assets by a metric")
+async def top_assets(
+    request: Request,
+    metric: str = Query("views", max_length=16),
+    limit: int = Query(10, ge=1, le=100),
+    min_views: int = Query(0, ge=0),
+    start: str | None = Query(None, alias="from", max_length=40),
+    end: str | None = Query(None, alias="to", max_length=40),
+    interval: str | None = Query(None, max_length=8),
+    format: str = Query("json", max_length=8),
+) -> Any:
+    """``metric``: views, plays, clicks, ctr or play_rate; ``min_views`` keeps a GIF
+    seen twice from topping the CTR list. With ``interval``, each asset carries its
+    series."""
+    service = service_of(request)
+    await authorise(request, Scope.STATS)
+    window = make_window(start, end, interval)
+    report = await run_in_threadpool(
+        lambda: service.stats.top(
+            window, metric=metric, limit=limit, min_views=min_views, with_series=bool(interval)
+        )
+    )
+    return _stats_response(report, format, top_csv, "top-assets")

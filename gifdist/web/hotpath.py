@@ -154,9 +154,10 @@ class HotPaths:
             if audience == "person":
                 platform = platform_from_referer(_header(scope, b"referer")) or Platform.WEB
                 visitor = self.service.visitors.visitor_id(_client(scope), user_agent)
-                self.service.record_event(
-                    record.asset_id, EventType.PLAY, platform, visitor=visitor
-                )
+                if self.service.count_once(visitor, record.asset_id, EventType.PLAY):
+                    self.service.record_event(
+                        record.asset_id, EventType.PLAY, platform, visitor=visitor
+                    )
 
 
 def _is_first_delivery(status: int, scope: Scope) -> bool:
