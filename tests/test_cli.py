@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,7 @@ def test_every_command_has_help() -> None:
         ["keys", "revoke", "--help"],
         ["links", "create", "--help"],
         ["db", "upgrade", "--help"],
+        ["stats", "--help"],
     ):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, (args, result.output)
@@ -95,3 +97,55 @@ def test_links_create_for_unknown_asset_fails_cleanly(env: Path) -> None:
     result = runner.invoke(app, ["links", "create", "0123456789abcdef"])
     assert result.exit_code == 1
     assert "no asset" in result.output
+
+
+def test_stats_prints_a_table_json_and_csv(env: Path) -> None:
+    from datetime import UTC, datetime
+
+    from gifdist.analytics import EventType, Platform
+    from gifdist.config import Settings
+    from gifdist.service import Service
+
+    gif = env / "cat.gif"
+    gif.write_bytes(make_gif(seed=11))
+    uploaded = runner.invoke(app, ["upload", str(gif)])
+    assert uploaded.exit_code == 0, uploaded.output
+    service = Service(Settings(_env_file=None))  # type: ignore[call-arg]
+    try:
+        asset_id = hashlib.sha256(gif.read_bytes()).hexdigest()[:16]
+        assert service.get_asset(asset_id) is not None
+        now = datetime.now(UTC)
+        for kind, platform in [
+            (EventType.VIEW, Platform.SLACK),
+            (EventType.VIEW, Platform.SLACK),
+            (EventType.CLICK, Platform.SLACK),
+            (EventType.PLAY, Platform.WEB),
+        ]:
+            service.tracker.track_event(asset_id, kind, platform, timestamp=now)
+    finally:
+        service.close()
+
+    table = runner.invoke(app, ["stats", asset_id])
+    assert table.exit_code == 0, table.output
+    assert "slack" in table.output and "50.00%" in table.output
+    assert "discord" not in table.output  # platforms without traffic are left out
+    as_json = runner.invoke(app, ["stats", asset_id, "--json"])
+    assert '"views": 2' in as_json.output and '"ctr": 50.0' in as_json.output
+    as_csv = runner.invoke(app, ["stats", asset_id, "--csv", "--interval", "hour"])
+    assert as_csv.output.splitlines()[-1] == "total,2,1,1,50.0,50.0"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["stats", "0123456789abcdef"], "no asset"),
+        (["stats", "Zz00Zz00", "--link"], "no short link"),
+        (["stats", "0123456789abcdef", "--interval", "week"], "interval must be"),
+        (["stats", "0123456789abcdef", "--from", "someday"], "ISO 8601"),
+    ],
+)
+def test_stats_bad_input_exits_with_a_message(env: Path, args: list[str], message: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output

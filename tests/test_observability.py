@@ -625,7 +625,7 @@ def test_sketch_survives_values_near_the_float_maximum() -> None:
     sketch.add(1.7e308)
     sketch.add(1e-300)  # below the indexable range: counted as zero
     assert sketch.quantile(1.0) == 1.7e308
-    assert sketch.quantile(0.0) == 0.0 or sketch.quantile(0.0) == 1e-300
+    assert sketch.quantile(0.0) == 1e-300  # the zero bucket, clamped to the exact min
 
 
 # --- Tracer and Span ---------------------------------------------------------------
@@ -796,7 +796,7 @@ def test_span_logs_are_bounded() -> None:
 
 def test_span_to_dict_is_json_serialisable_and_complete() -> None:
     tracer = Tracer()
-    span = tracer.start_trace("op", tags={"obj": object.__new__(object), "n": 1})
+    span = tracer.start_trace("op", tags={"obj": object(), "n": 1})
     span.add_log("hello", detail={"x"})
     tracer.finish_span(span)
     data = json.loads(json.dumps(span.to_dict(), allow_nan=False))
