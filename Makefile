@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export GIFDIST_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint format bench clean system-deps
+.PHONY: run test lint format bench bench-deps clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,8 +45,14 @@ system-deps:
 test: lint system-deps
 	$(BIN)/python -m pytest -p no:cacheprovider
 
-bench: $(VENV)/.dev-installed
-	$(BIN)/python bench/run_all.py
+# wrk drives the HTTP benchmarks and nginx is their baseline (Debian packages).
+bench-deps:
+	@for tool in wrk nginx; do command -v $$tool >/dev/null 2>&1 || [ -x /usr/sbin/$$tool ] \
+	  || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq $$tool >/dev/null; } \
+	  || echo "note: $$tool is not installed"; done
+
+bench: $(VENV)/.dev-installed bench-deps
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

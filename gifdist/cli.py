@@ -79,13 +79,18 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the web app and API (configuration from GIFDIST_* variables)."""
+    from gifdist.logs import configure_logging, granian_log_config
+
     settings = Settings()
+    configure_logging(settings)
     host = host or settings.host
     port = port if port is not None else settings.port
     workers = workers or settings.workers
     server = server or settings.server
     if server not in ("granian", "uvicorn"):
         raise fail(f"unknown server {server!r}: use granian or uvicorn")
+    if workers > 1 and settings.metrics_multiprocess_dir is None:
+        _share_metrics_between_workers(settings)
     _prepare_and_announce(settings, host, port, server, workers)
     target = "gifdist.web.main:create_app_from_env"
     if server == "uvicorn":
@@ -99,6 +104,7 @@ def serve(
             reload=reload,
             factory=True,
             log_level=settings.log_level,
+            log_config=None,  # uvicorn's loggers propagate to configure_logging's handler
             access_log=False,
         )
         return
@@ -114,13 +120,32 @@ def serve(
         reload=reload,
         factory=True,
         log_access=False,
+        log_dictconfig=granian_log_config(settings),
     ).serve()
+
+
+def _share_metrics_between_workers(settings: Settings) -> None:
+    """Point prometheus-client's multi-process mode at a fresh <data_dir>/metrics.
+
+    Set in the environment before the workers start, so each worker's Settings and
+    prometheus-client see it; the previous run's files are removed first.
+    """
+    directory = (settings.data_dir / "metrics").resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 
 
 def _prepare_and_announce(
     settings: Settings, host: str, port: int, server: str, workers: int
 ) -> None:
-    """Migrate once, create the first key if needed, and say where everything is."""
+    """Migrate once, create the first key if needed, and say where everything is.
+
+    With JSON logs on stdout the banner goes to stderr, so stdout stays one JSON
+    object per line.
+    """
+    from gifdist.logs import wants_json
     from gifdist.service import Service
 
     service = Service(settings)
@@ -129,17 +154,18 @@ def _prepare_and_announce(
         database = service.engine.url.render_as_string(hide_password=True)
     finally:
         service.close()
-    console.print(f"[bold]gifdist[/bold] on {server} × {workers} worker(s)")
-    console.print(f"  data dir   {settings.data_dir.resolve()}")
-    console.print(f"  database   {database}")
-    console.print(f"  blobs      {settings.resolved_storage_url}")
-    console.print(f"  redis      {settings.redis_url or 'not configured (in-process limits)'}")
-    console.print(f"  moderation {settings.moderation}")
+    out = err if wants_json(settings) else console
+    out.print(f"[bold]gifdist[/bold] on {server} × {workers} worker(s)")
+    out.print(f"  data dir   {settings.data_dir.resolve()}")
+    out.print(f"  database   {database}")
+    out.print(f"  blobs      {settings.resolved_storage_url}")
+    out.print(f"  redis      {settings.redis_url or 'not configured (in-process limits)'}")
+    out.print(f"  moderation {settings.moderation}")
     if secret:
-        console.print("\n[bold yellow]First start: created an admin API key (shown once):[/]")
-        console.print(f"  {secret}\n")
+        out.print("\n[bold yellow]First start: created an admin API key (shown once):[/]")
+        out.print(f"  {secret}\n")
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    console.print(f"Open [bold]http://{shown}:{port}/[/bold]  (public URL: {settings.base_url})")
+    out.print(f"Open [bold]http://{shown}:{port}/[/bold]  (public URL: {settings.base_url})")
 
 
 # upload -----------------------------------------------------------------------

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1024 * 1024
@@ -24,7 +24,11 @@ class Settings(BaseSettings):
     """Every setting gifdist understands, with its default and meaning."""
 
     model_config = SettingsConfigDict(
-        env_prefix="GIFDIST_", env_file=".env", extra="ignore", validate_default=True
+        env_prefix="GIFDIST_",
+        env_file=".env",
+        extra="ignore",
+        validate_default=True,
+        populate_by_name=True,  # aliased settings (OTEL_*, PROMETHEUS_*) also take their name
     )
 
     data_dir: Path = Field(
@@ -122,6 +126,25 @@ class Settings(BaseSettings):
     log_json: bool | None = Field(
         None, description="JSON log lines (default: when stdout is not a terminal)."
     )
+    access_log: bool = Field(
+        False, description="One log line per request (method, route, status, duration)."
+    )
+    telemetry: Literal["on", "off"] = Field(
+        "on",
+        description="off skips per-request metrics and tracing (GET /metrics still answers).",
+    )
+    otlp_endpoint: str | None = Field(
+        None,
+        validation_alias=AliasChoices("GIFDIST_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
+        description="OTLP/HTTP collector base URL (spans go to <url>/v1/traces); unset: "
+        "traces are not exported. Needs the `otlp` extra.",
+    )
+    metrics_multiprocess_dir: Path | None = Field(
+        None,
+        validation_alias="PROMETHEUS_MULTIPROC_DIR",
+        description="prometheus-client multi-process directory; `gifdist serve` with "
+        "several workers sets it to <data_dir>/metrics when unset.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -175,15 +198,27 @@ def settings_reference() -> str:
         default = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
         shown = "—" if default is None else f"`{default}`"
         kind = _type_name(field.annotation)
-        lines.append(f"| `GIFDIST_{name.upper()}` | {kind} | {shown} | {field.description} |")
+        lines.append(f"| {_env_names(name, field)} | {kind} | {shown} | {field.description} |")
     return "\n".join(lines) + "\n"
+
+
+def _env_names(name: str, field: Any) -> str:
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        return ", ".join(f"`{choice}`" for choice in alias.choices)
+    return f"`{alias or f'GIFDIST_{name.upper()}'}`"
 
 
 def _type_name(annotation: Any) -> str:
     if get_origin(annotation) is Literal:
         return " \\| ".join(f"`{arg}`" for arg in get_args(annotation))
     name = getattr(annotation, "__name__", None) or str(annotation)
-    return name.replace("typing.", "").replace("pydantic.types.", "").replace("|", "\\|")
+    return (
+        name.replace("typing.", "")
+        .replace("pydantic.types.", "")
+        .replace("pathlib.", "")
+        .replace("|", "\\|")
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,14 +10,23 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, Table, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gifdist.analytics import COUNTED_AUDIENCES, AnalyticsEvent, EventType, Key, Platform
-from gifdist.stores.schema import analytics_events, analytics_rollups
+from gifdist.stores.schema import analytics_events, analytics_rollups, analytics_totals
 
 HOUR_MS = 3_600_000
+
+
+def _upsert_adding(dialect: Any, table: Table, keys: list[str]) -> Any:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE SET count = count + excluded.count``."""
+    stmt = dialect.insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=keys, set_={"count": table.c.count + stmt.excluded.count}
+    )
 
 
 def _ms(stamp: datetime) -> int:
@@ -58,31 +67,28 @@ class SqlAnalyticsStore:
                     e.audience,
                 )
             ] += 1
+        totals: Counter[tuple[str, str]] = Counter()
+        for (_hour, asset, _code, _platform, kind, audience), count in rollups.items():
+            if audience in COUNTED_AUDIENCES:
+                totals[(asset, kind)] += count
         with self.engine.begin() as conn:
             conn.execute(insert(analytics_events), rows)
             dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            for (hour, asset, code, platform, kind, audience), count in rollups.items():
-                stmt = dialect.insert(analytics_rollups).values(
-                    hour=hour,
-                    asset_id=asset,
-                    short_code=code,
-                    platform=platform,
-                    event_type=kind,
-                    audience=audience,
-                    count=count,
-                )
+            keys = ["hour", "asset_id", "short_code", "platform", "event_type", "audience"]
+            conn.execute(
+                _upsert_adding(dialect, analytics_rollups, keys),
+                [
+                    dict(zip([*keys, "count"], (*key, n), strict=True))
+                    for key, n in sorted(rollups.items())
+                ],
+            )
+            if totals:
                 conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=[
-                            "hour",
-                            "asset_id",
-                            "short_code",
-                            "platform",
-                            "event_type",
-                            "audience",
-                        ],
-                        set_={"count": analytics_rollups.c.count + stmt.excluded.count},
-                    )
+                    _upsert_adding(dialect, analytics_totals, ["asset_id", "event_type"]),
+                    [
+                        {"asset_id": asset, "event_type": kind, "count": n}
+                        for (asset, kind), n in sorted(totals.items())
+                    ],
                 )
 
     def counts(
@@ -113,6 +119,14 @@ class SqlAnalyticsStore:
     def asset_totals(
         self, *, start: datetime | None = None, end: datetime | None = None
     ) -> dict[str, Counter[str]]:
+        """Counts per asset and event type: all-time from the totals table, else rollups."""
+        if start is None and end is None:
+            t = analytics_totals.c
+            totals: dict[str, Counter[str]] = {}
+            with self.engine.connect() as conn:
+                for asset, kind, n in conn.execute(select(t.asset_id, t.event_type, t.count)):
+                    totals.setdefault(asset, Counter())[kind] += int(n)
+            return totals
         r = analytics_rollups.c
         query = (
             select(r.asset_id, r.event_type, func.sum(r.count))
@@ -123,11 +137,11 @@ class SqlAnalyticsStore:
             query = query.where(r.hour >= _ms(start) // HOUR_MS)
         if end is not None:
             query = query.where(r.hour <= _ms(end) // HOUR_MS)
-        totals: dict[str, Counter[str]] = {}
+        found: dict[str, Counter[str]] = {}
         with self.engine.connect() as conn:
             for asset, kind, n in conn.execute(query):
-                totals.setdefault(asset, Counter())[kind] += int(n)
-        return totals
+                found.setdefault(asset, Counter())[kind] += int(n)
+        return found
 
     def series(
         self,
@@ -195,7 +209,7 @@ class SqlAnalyticsStore:
 
     def clear(self, asset_id: str | None = None) -> None:
         with self.engine.begin() as conn:
-            for table in (analytics_events, analytics_rollups):
+            for table in (analytics_events, analytics_rollups, analytics_totals):
                 stmt = delete(table)
                 if asset_id is not None:
                     stmt = stmt.where(table.c.asset_id == asset_id)

@@ -168,3 +168,13 @@ analytics_rollups = Table(
     Index("ix_analytics_rollups_asset", "asset_id", "hour"),
     Index("ix_analytics_rollups_short_code", "short_code", "hour"),
 )
+
+# All-time counts per asset (counted audiences only): top-N reads one row per asset
+# and event type instead of aggregating every hourly rollup.
+analytics_totals = Table(
+    "analytics_totals",
+    metadata,
+    Column("asset_id", String(64), primary_key=True),
+    Column("event_type", String(8), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+)

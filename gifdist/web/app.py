@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from fastapi import FastAPI, Query, Request
+from opentelemetry.trace import TracerProvider
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.staticfiles import StaticFiles
@@ -17,8 +18,10 @@ from gifdist import __version__
 from gifdist.analytics import EventType, Platform
 from gifdist.config import Settings
 from gifdist.errors import GifdistError, InvalidInput, NotFound
+from gifdist.metrics import MetricsExporter, record_ratelimit_refusal
 from gifdist.platforms import classify_user_agent, platform_from_referer
 from gifdist.service import Service
+from gifdist.tracing import flush_spans, tracer_for
 from gifdist.web import api, ui
 from gifdist.web.errors import install_error_handlers
 from gifdist.web.hotpath import REVALIDATE, HotPaths
@@ -27,6 +30,7 @@ from gifdist.web.pages import STATIC, asset_context, render
 from gifdist.web.ratelimits import RateLimitMiddleware, open_limit_backend
 from gifdist.web.request_id import RequestIdMiddleware
 from gifdist.web.session import SessionCodec
+from gifdist.web.telemetry import TelemetryMiddleware, add_metrics_route
 
 log = logging.getLogger("gifdist.web")
 
@@ -37,9 +41,15 @@ class NotImplementedFormat(GifdistError):
 
 
 def create_app(
-    settings: Settings | None = None, *, service: Service | None = None
+    settings: Settings | None = None,
+    *,
+    service: Service | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> RequestIdMiddleware:
-    """The full application. Pass a ``Service`` to share one with the caller (tests, CLI)."""
+    """The full application. Pass a ``Service`` to share one with the caller (tests, CLI).
+
+    Server spans go to ``tracer_provider``, or to OpenTelemetry's global provider.
+    """
     service = service or Service(settings or Settings())
 
     @asynccontextmanager
@@ -49,6 +59,7 @@ def create_app(
             yield
         finally:
             await run_in_threadpool(service.stop_background)
+            await run_in_threadpool(flush_spans, tracer_provider)
 
     app = FastAPI(
         title="gifdist",
@@ -57,6 +68,8 @@ def create_app(
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
         lifespan=lifespan,
+        # TelemetryMiddleware owns the server span; FastAPI's native one would be a second.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.service = service
     app.state.sessions = SessionCodec(
@@ -67,12 +80,19 @@ def create_app(
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_pages(app, service)
+    multiprocess_dir = service.settings.metrics_multiprocess_dir
+    add_metrics_route(app, MetricsExporter(service, multiprocess_dir=multiprocess_dir))
     app.add_middleware(BodySizeLimit, default_limit=1024 * 1024, upload_paths=("/api/v1/assets",))
     front: Any = HotPaths(app, service)
     if service.settings.rate_limits == "on":
         limits = open_limit_backend(service.settings)
         service.closers.append(limits.close)
-        front = RateLimitMiddleware(front, service.settings, limits)
+        front = RateLimitMiddleware(
+            front, service.settings, limits, on_refusal=record_ratelimit_refusal
+        )
+    if service.settings.telemetry == "on":
+        tracer = tracer_for(tracer_provider)
+        front = TelemetryMiddleware(front, tracer, access_log=service.settings.access_log)
     return RequestIdMiddleware(front)
 
 

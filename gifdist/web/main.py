@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from gifdist.config import Settings
+from gifdist.logs import configure_logging
+from gifdist.tracing import configure_tracing
 from gifdist.web.app import create_app
 from gifdist.web.request_id import RequestIdMiddleware
 
 
 def create_app_from_env() -> RequestIdMiddleware:
-    """Build the app from ``GIFDIST_*`` environment variables (one per worker process)."""
-    return create_app(Settings())
+    """Build the app from ``GIFDIST_*`` environment variables (one per worker process).
+
+    Logging and the global tracer provider are set up here, once per worker.
+    """
+    settings = Settings()
+    configure_logging(settings)
+    provider = configure_tracing(settings, set_global=True)
+    return create_app(settings, tracer_provider=provider)
