@@ -26,9 +26,13 @@ app = typer.Typer(
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 links_app = typer.Typer(help="Create and inspect short links.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+audit_app = typer.Typer(help="The moderation audit trail.", no_args_is_help=True)
+moderation_app = typer.Typer(help="The review queue and decisions.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(links_app, name="links")
 app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(moderation_app, name="moderation")
 
 console = Console()
 err = Console(stderr=True)
@@ -468,6 +472,106 @@ def _print_stats(report: dict[str, Any], target: str) -> None:
 
 def _cell(value: Any, column: str) -> str:
     return f"{value:.2f}%" if column in ("ctr", "play_rate") else f"{value:,}"
+
+
+# moderation -------------------------------------------------------------------
+
+
+@moderation_app.command("queue")
+def moderation_queue(
+    status: Annotated[str | None, typer.Option(help="flagged or pending (default: both).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
+) -> None:
+    """List GIFs waiting for a moderator, oldest first."""
+    with local_service() as service:
+        try:
+            items = service.review.queue(status, limit, 0)
+        except GifdistError as exc:
+            raise fail(exc.message, code=2) from None
+    table = Table("asset", "status", "title", "uploaded", "why")
+    for item in items:
+        why = item["report_reasons"] or item["moderation"].get("reasons") or []
+        table.add_row(
+            item["asset_id"],
+            item["status"],
+            item["title"][:40],
+            item["created_at"][:16],
+            "; ".join(str(w) for w in why)[:80],
+        )
+    console.print(table if items else "the queue is empty")
+
+
+@moderation_app.command("decide")
+def moderation_decide(
+    asset_id: Annotated[str, typer.Argument(help="The asset to decide on.")],
+    decision: Annotated[str, typer.Argument(help="approve, reject or flag.")],
+    notes: Annotated[str, typer.Option(help="Why (kept in the audit trail).")] = "",
+    reviewer: Annotated[
+        str, typer.Option(help="Who decides (recorded in the audit trail).")
+    ] = "cli",
+) -> None:
+    """Approve, reject or flag a GIF."""
+    with local_service() as service:
+        try:
+            record = service.review.decide(asset_id, decision, reviewer, notes)
+        except GifdistError as exc:
+            raise fail(exc.message, code=2 if exc.status == 400 else 1) from None
+    console.print(f"{record.asset_id} is now {record.status.value}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain; exit 1 if an entry was altered or removed."""
+    with local_service() as service:
+        result = service.review.verify()
+    if result["valid"]:
+        console.print(f"audit trail intact: {result['entries']} entries, chain verified")
+        return
+    raise fail(
+        f"audit trail TAMPERED: entry #{result['first_bad_index']} "
+        f"({result['first_bad_audit_id']}) does not match the chain "
+        f"({result['entries']} entries)"
+    )
+
+
+@audit_app.command("export")
+def audit_export(
+    start: Annotated[str | None, typer.Option("--from", help="ISO 8601 or epoch seconds.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="ISO 8601 or epoch seconds.")] = None,
+    asset_id: Annotated[str | None, typer.Option("--asset", help="Only this asset.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json or csv.")] = "json",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+) -> None:
+    """Export audit entries (oldest first) in a time range."""
+    import json
+
+    from gifdist.review import audit_csv
+    from gifdist.stats import parse_time
+
+    if fmt not in ("json", "csv"):
+        raise fail("--format must be json or csv", code=2)
+    with local_service() as service:
+        try:
+            entries = service.review.audit(
+                asset_id=asset_id,
+                start=parse_time(start, "--from"),
+                end=parse_time(end, "--to"),
+                limit=0,
+            )
+        except GifdistError as exc:
+            raise fail(exc.message, code=2) from None
+    text = (
+        audit_csv(entries)
+        if fmt == "csv"
+        else json.dumps([e.to_dict() for e in entries], indent=2) + "\n"
+    )
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+        err.print(f"wrote {len(entries)} entries to {output}")
 
 
 # db ---------------------------------------------------------------------------

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     moderation_strict: bool = Field(
         True, description="Send anything the scanners could not see or clear to review."
     )
+    report_threshold: int = Field(
+        3, ge=1, description="Distinct reporters that take a public GIF down for review."
+    )
     rate_limits: Literal["on", "off"] = Field(
         "on", description="off turns every rate limit off (limit at the edge instead)."
     )

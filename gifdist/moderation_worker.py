@@ -140,19 +140,20 @@ class ModerationWorker:
         return True
 
 
-def install_moderation(service: Service) -> ModerationRunner | None:
-    """Wire moderation into ``service`` as configured (nothing when it is off).
+def install_moderation(service: Service) -> ModerationRunner:
+    """Wire moderation into ``service`` as configured.
 
-    ``sync`` moderates inside the upload request; ``async`` adds the worker thread.
+    ``sync`` moderates inside the upload request; ``async`` adds the worker thread;
+    ``off`` scans nothing, but reports, reviews and the audit trail still work.
     """
-    settings = service.settings
-    if settings.moderation == "off":
-        return None
     from gifdist.moderation import ContentScanner, ModerationPipeline
+    from gifdist.review import ReviewDesk
     from gifdist.stores.audit_sql import SqlAuditStore
 
-    scanner = ContentScanner(strict_mode=settings.moderation_strict)
-    if scanner.visual_scanner is None:
+    settings = service.settings
+    scanning = settings.moderation != "off"
+    scanner = ContentScanner(strict_mode=settings.moderation_strict, use_local_visual=scanning)
+    if scanning and scanner.visual_scanner is None:
         log.warning(
             "no visual scanner is installed (pip install 'gifdist[nsfw]'); %s",
             "every upload goes to human review"
@@ -165,8 +166,11 @@ def install_moderation(service: Service) -> ModerationRunner | None:
         audit_store=SqlAuditStore(service.engine),
     )
     runner = ModerationRunner(service, pipeline)
-    service.moderator = runner.process
     service.moderation = runner
+    service.review = ReviewDesk(service, runner)
+    if not scanning:
+        return runner
+    service.moderator = runner.process
     if settings.moderation == "async":
         worker = ModerationWorker(runner)
         service.background.append(worker)

@@ -118,6 +118,7 @@ class Service:
         )
         self.visitors = VisitorHasher(self.secret_key)
         self.moderation: Any = None
+        self.review: Any = None
         self.on_upload: list[Callable[[], None]] = []
         self.invalidator = None
         if settings.redis_url:

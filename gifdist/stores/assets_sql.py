@@ -100,6 +100,10 @@ class SqlAssetStore:
         with self.engine.begin() as conn:
             conn.execute(update(assets).where(assets.c.asset_id == asset_id).values(**values))
             record = self._get(conn, asset_id)
+            if record is not None and status is AssetStatus.APPROVED:  # an appeal succeeded
+                conn.execute(
+                    delete(rejected_hashes).where(rejected_hashes.c.sha256 == record.sha256)
+                )
             if record is not None and status is AssetStatus.REJECTED:
                 exists = conn.execute(
                     select(rejected_hashes.c.sha256).where(

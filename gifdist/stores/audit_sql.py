@@ -86,7 +86,7 @@ def _parse(value: str) -> datetime:
 
 def _entry(row: Any) -> AuditEntry:
     stamp = row["timestamp"]
-    stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    stamp = stamp.astimezone(UTC) if stamp.tzinfo else stamp.replace(tzinfo=UTC)
     return AuditEntry(
         audit_id=row["entry_id"],
         asset_id=row["asset_id"],

@@ -42,6 +42,10 @@ class BlobStore(Protocol):
         """Move the blob out of the public store (kept for appeal or evidence)."""
         ...
 
+    def restore(self, sha256: str) -> bool:
+        """Move a quarantined blob back (an appeal succeeded); False if it is not held."""
+        ...
+
     def check(self) -> None:
         """Raise OSError if the store cannot be written."""
         ...
@@ -91,6 +95,15 @@ class LocalBlobStore:
         source = self.path_for(sha256)
         if source.exists():
             os.replace(source, self.quarantine_dir / sha256)
+
+    def restore(self, sha256: str) -> bool:
+        held = self.quarantine_dir / sha256
+        if not held.is_file():
+            return self.exists(sha256)
+        target = self.path_for(sha256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(held, target)
+        return True
 
     def check(self) -> None:
         with tempfile.NamedTemporaryFile(dir=self.tmp_dir, prefix="ready-"):

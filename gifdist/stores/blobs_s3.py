@@ -145,6 +145,22 @@ class S3BlobStore:
         )
         self._call(self.client.delete_object, Bucket=self.bucket, Key=source)
 
+    def restore(self, sha256: str) -> bool:
+        if self.exists(sha256):
+            return True
+        held = self.key_for(sha256, quarantined=True)
+        try:
+            self._call(
+                self.client.copy_object,
+                Bucket=self.bucket,
+                Key=self.key_for(sha256),
+                CopySource={"Bucket": self.bucket, "Key": held},
+            )
+        except ServiceUnavailable:  # not held in quarantine (or the store is down)
+            return False
+        self._call(self.client.delete_object, Bucket=self.bucket, Key=held)
+        return True
+
     def check(self) -> None:
         try:
             self.client.head_bucket(Bucket=self.bucket)

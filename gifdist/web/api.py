@@ -11,14 +11,15 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse
 
 from gifdist.beacons import MAX_BEACON_BYTES, parse_beacon
 from gifdist.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
-from gifdist.keys import ApiKey, Scope, bearer_token
+from gifdist.keys import Scope
 from gifdist.platforms import classify_user_agent
-from gifdist.service import Service
 from gifdist.stats import make_window, series_csv, top_csv
+from gifdist.web.auth import authorise, service_of
+from gifdist.web.moderation_api import router as moderation_router
 from gifdist.web.multipart import receive_upload
-from gifdist.web.session import check_csrf
 
 router = APIRouter(prefix="/api/v1")
+router.include_router(moderation_router)
 
 
 class LinkRequest(BaseModel):
@@ -33,33 +34,6 @@ class LinkRequest(BaseModel):
         description="Platform the link is for (slack, discord, teams, twitter, facebook, web);"
         " clicks on it are attributed there.",
     )
-
-
-def service_of(request: Request) -> Service:
-    service: Service = request.app.state.service
-    return service
-
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-async def authorise(request: Request, scope: Scope) -> ApiKey:
-    """The caller's key, checked for ``scope`` (401 without a key, 403 without the scope).
-
-    A bearer token wins; otherwise a browser session cookie is accepted, with its
-    CSRF token required on state-changing methods.
-    """
-    service = service_of(request)
-    token = bearer_token(request.headers.get("authorization"))
-    session = None if token else request.app.state.sessions.read(request)
-    if session is not None:
-        if request.method not in SAFE_METHODS:
-            check_csrf(session, request.headers.get("x-csrf-token"))
-        key = await run_in_threadpool(service.keys.by_id, session.key_id)
-    else:
-        key = await run_in_threadpool(service.keys.verify, token)
-    key.require(scope)
-    return key
 
 
 @router.post("/assets", status_code=201, summary="Upload a GIF")
