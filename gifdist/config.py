@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1024 * 1024
 
-_SECRET_FIELDS = ("admin_key", "secret_key")
+_SECRET_FIELDS = ("admin_key", "secret_key", "openai_api_key")
 
 
 class Settings(BaseSettings):
@@ -87,6 +87,14 @@ class Settings(BaseSettings):
     )
     moderation_strict: bool = Field(
         True, description="Send anything the scanners could not see or clear to review."
+    )
+    openai_api_key: SecretStr | None = Field(
+        None,
+        description="Also moderate with OpenAI's moderation model (text and sampled frames); "
+        "needs the `openai` extra. A failed OpenAI check sends the upload to review.",
+    )
+    openai_base_url: str | None = Field(
+        None, description="OpenAI-compatible API base URL (default: OPENAI_BASE_URL or OpenAI's)."
     )
     report_threshold: int = Field(
         3, ge=1, description="Distinct reporters that take a public GIF down for review."

@@ -22,6 +22,7 @@ import json
 import os
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -229,8 +230,10 @@ class ContentScanner:
         *,
         visual_scanner: VisualScanner | None = None,
         use_local_visual: bool = True,
+        text_scanner: Callable[[str], tuple[ContentCategory, float, list[str]]] | None = None,
     ) -> None:
         self.strict_mode = strict_mode
+        self.text_scanner = text_scanner
         self._matchers = [
             (cat, TermMatcher(load_terms(name)), conf) for cat, name, conf in TERM_LISTS
         ]
@@ -256,6 +259,11 @@ class ContentScanner:
                         confidence,
                         [f"metadata: {category.value} term {quoted} in {name}"],
                     )
+        text = "\n".join(t for t in fields.values() if t.strip())
+        if self.text_scanner is not None and text:
+            category, confidence, reasons = self.text_scanner(text)
+            if category is not ContentCategory.SAFE:
+                return category, confidence, reasons
         return ContentCategory.SAFE, 0.99, ["metadata: no policy terms"]
 
     def scan_visual_content(
@@ -349,6 +357,8 @@ class ModerationPipeline:
             if confidence >= self.auto_reject_threshold:
                 return ModerationDecision.REJECTED, category, confidence
             return ModerationDecision.FLAGGED, category, confidence
+        if self.strict_mode and meta[0] is ContentCategory.UNKNOWN:  # a text check failed
+            return ModerationDecision.FLAGGED, ContentCategory.UNKNOWN, 0.0
         if visual[0] is ContentCategory.SAFE and visual[1] >= self.auto_approve_threshold:
             return ModerationDecision.APPROVED, ContentCategory.SAFE, min(meta[1], visual[1])
         if not self.strict_mode and visual[0] is not ContentCategory.SAFE and visual[1] == 0.0:

@@ -153,6 +153,8 @@ def install_moderation(service: Service) -> ModerationRunner:
     settings = service.settings
     scanning = settings.moderation != "off"
     scanner = ContentScanner(strict_mode=settings.moderation_strict, use_local_visual=scanning)
+    if scanning and settings.openai_api_key is not None:
+        _add_openai(scanner, settings)
     if scanning and scanner.visual_scanner is None:
         log.warning(
             "no visual scanner is installed (pip install 'gifdist[nsfw]'); %s",
@@ -176,3 +178,26 @@ def install_moderation(service: Service) -> ModerationRunner:
         service.background.append(worker)
         service.on_upload.append(worker.notify)
     return runner
+
+
+def _add_openai(scanner: Any, settings: Any) -> None:
+    """Put OpenAI's moderation next to the local checks (the worst verdict decides)."""
+    from gifdist.ai_safety_scanner import (
+        AISafetyError,
+        OpenAIModerationScanner,
+        OpenAIVisionScanner,
+    )
+    from gifdist.moderation_ai import OpenAIText, OpenAIVisual, WorstOf
+
+    key = settings.openai_api_key.get_secret_value()
+    try:
+        text = OpenAIModerationScanner(api_key=key, base_url=settings.openai_base_url)
+        vision = OpenAIVisionScanner(api_key=key, base_url=settings.openai_base_url)
+    except AISafetyError as exc:
+        log.error("GIFDIST_OPENAI_API_KEY is set but %s; OpenAI moderation is off", exc)
+        return
+    scanner.text_scanner = OpenAIText(text)
+    local = scanner.visual_scanner
+    openai = OpenAIVisual(vision)
+    scanner.visual_scanner = WorstOf([local, openai]) if local is not None else openai
+    log.info("moderation: OpenAI checks on (%s)", settings.openai_base_url or "api.openai.com")
