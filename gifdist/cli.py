@@ -26,11 +26,13 @@ app = typer.Typer(
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 links_app = typer.Typer(help="Create and inspect short links.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+assets_app = typer.Typer(help="Private GIFs and signed URLs.", no_args_is_help=True)
 audit_app = typer.Typer(help="The moderation audit trail.", no_args_is_help=True)
 moderation_app = typer.Typer(help="The review queue and decisions.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(links_app, name="links")
 app.add_typer(db_app, name="db")
+app.add_typer(assets_app, name="assets")
 app.add_typer(audit_app, name="audit")
 app.add_typer(moderation_app, name="moderation")
 
@@ -472,6 +474,39 @@ def _print_stats(report: dict[str, Any], target: str) -> None:
 
 def _cell(value: Any, column: str) -> str:
     return f"{value:.2f}%" if column in ("ctr", "play_rate") else f"{value:,}"
+
+
+# assets -----------------------------------------------------------------------
+
+
+@assets_app.command("private")
+def assets_private(
+    asset_id: Annotated[str, typer.Argument(help="The asset.")],
+    off: Annotated[bool, typer.Option("--off", help="Make it public again.")] = False,
+) -> None:
+    """Serve a GIF (bytes and page) only through signed URLs, or make it public again."""
+    with local_service() as service:
+        try:
+            record = service.set_private(asset_id, not off, None)
+        except GifdistError as exc:
+            raise fail(exc.message) from None
+    console.print(f"{record.asset_id} is now {'private' if record.private else 'public'}")
+
+
+@assets_app.command("sign")
+def assets_sign(
+    asset_id: Annotated[str, typer.Argument(help="The asset.")],
+    expires_in: Annotated[int, typer.Option("--expires-in", help="Seconds valid.")] = 3600,
+) -> None:
+    """Print signed, expiring URLs for a GIF's bytes and page."""
+    with local_service() as service:
+        try:
+            urls = service.signed_urls(asset_id, expires_in)
+        except GifdistError as exc:
+            raise fail(exc.message, code=2 if exc.status == 400 else 1) from None
+    err.print(f"valid until {urls['expires_at']} (key {urls['key_id']})")
+    console.print(urls["gif_url"], highlight=False, soft_wrap=True)
+    console.print(urls["page_url"], highlight=False, soft_wrap=True)
 
 
 # moderation -------------------------------------------------------------------

@@ -96,6 +96,23 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(
         None, description="OpenAI-compatible API base URL (default: OPENAI_BASE_URL or OpenAI's)."
     )
+    signing_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='Signed-URL keys as JSON {"key id": "secret"}; several keys verify, '
+        "the active one signs (default: one key derived from the secret key).",
+    )
+    signing_key_id: str | None = Field(
+        None, description="Id of the signing key that signs new URLs (default: the last listed)."
+    )
+    signed_url_skew_seconds: int = Field(
+        30, ge=0, le=3600, description="Seconds an expired signed URL is still accepted."
+    )
+    signed_url_max_seconds: int = Field(
+        7 * 24 * 3600, gt=0, description="Longest lifetime a minted signed URL may have."
+    )
+    require_signed_urls: bool = Field(
+        False, description="Serve every GIF's bytes only through a valid signed URL."
+    )
     report_threshold: int = Field(
         3, ge=1, description="Distinct reporters that take a public GIF down for review."
     )

@@ -6,13 +6,17 @@ HTTP route and a CLI command for the same job call the same method here.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlparse
 
 from gifdist.analytics import AnalyticsTracker, EventType, Platform
 from gifdist.assets import (
@@ -25,8 +29,9 @@ from gifdist.assets import (
 )
 from gifdist.beacons import Beacon
 from gifdist.cache import TTLCache
+from gifdist.cdn import SignedURL
 from gifdist.config import Settings
-from gifdist.errors import InvalidInput, InvalidMedia, NotFound
+from gifdist.errors import Conflict, Forbidden, InvalidInput, InvalidMedia, NotFound
 from gifdist.ingest import EventBuffer, RetentionTask
 from gifdist.keys import ApiKey, KeyRing, Scope
 from gifdist.media.gif import GifLimits, inspect_gif
@@ -73,6 +78,7 @@ class Service:
             settings.resolved_storage_url, spool_dir=settings.data_dir / "spool"
         )
         self.secret_key = _load_secret_key(settings)
+        self.signer = _make_signer(settings, self.secret_key)
         admin = settings.admin_key.get_secret_value() if settings.admin_key else None
         self.keys = KeyRing(SqlKeyStore(self.engine), admin_key=admin)
         self.assets = SqlAssetStore(self.engine)
@@ -353,6 +359,52 @@ class Service:
         )
         return "counted" if audience == "person" else "not_counted"
 
+    # private assets and signed URLs ---------------------------------------------
+
+    def needs_signature(self, record: AssetRecord) -> bool:
+        return record.private or self.settings.require_signed_urls
+
+    def check_signature(self, path: str, query: str) -> str | None:
+        """None when ``path?query`` carries a valid signature, else the reason it does not."""
+        valid, reason = self.signer.validate_signed_url(f"http://signed{path}?{query}")
+        return None if valid else (reason or "invalid signature")
+
+    def set_private(self, asset_id: str, private: bool, owner: ApiKey | None) -> AssetRecord:
+        """Mark an asset private (bytes and page only through signed URLs) or public."""
+        record = self.require_asset(asset_id)
+        if owner is not None and not _may_manage(owner, record):
+            raise Forbidden("only the uploader or an admin may change this GIF")
+        updated = self.assets.set_private(record.asset_id, private)
+        self.asset_changed(record.asset_id)
+        assert updated is not None
+        return updated
+
+    def signed_urls(self, asset_id: str, expires_in: int) -> dict[str, Any]:
+        """Signed URLs for an asset's bytes and page, valid ``expires_in`` seconds."""
+        limit = self.settings.signed_url_max_seconds
+        if (
+            isinstance(expires_in, bool)
+            or not isinstance(expires_in, int)
+            or not 0 < expires_in <= limit
+        ):
+            raise InvalidInput(
+                f"expires_in must be between 1 and {limit} seconds", code="bad_expiry"
+            )
+        record = self.require_asset(asset_id)
+        if record.status is not AssetStatus.APPROVED:
+            raise Conflict(f"this GIF is {record.status.value}; only approved GIFs are served")
+        base = f"{self.settings.base_url}/a/{record.asset_id}"
+        gif = self.signer.generate_signed_url(base + ".gif", expires_in)
+        page = self.signer.generate_signed_url(base, expires_in)
+        expires = int(dict(parse_qsl(urlparse(gif).query))[SignedURL.EXPIRES])
+        return {
+            "asset_id": record.asset_id,
+            "gif_url": gif,
+            "page_url": page,
+            "expires_at": datetime.fromtimestamp(expires, UTC).isoformat(),
+            "key_id": self.signer.active_key_id,
+        }
+
     def asset_changed(self, asset_id: str) -> None:
         """Drop cached state of an asset here and on every other node."""
         self._forget_asset(asset_id)
@@ -428,6 +480,20 @@ class Service:
         return secret
 
 
+def _make_signer(settings: Settings, secret_key: bytes) -> SignedURL:
+    """Signed-URL keys from settings, or one key derived from the secret key."""
+    keys: dict[str, str | bytes] = {
+        kid: value.get_secret_value() for kid, value in settings.signing_keys.items()
+    }
+    if not keys:
+        keys = {"k1": hmac.new(secret_key, b"signed-urls", hashlib.sha256).digest()}
+    active = settings.signing_key_id or list(keys)[-1]
+    try:
+        return SignedURL(keys, active_key_id=active, clock_skew=settings.signed_url_skew_seconds)
+    except ValueError as exc:
+        raise InvalidInput(f"signed-URL settings: {exc}", code="bad_settings") from None
+
+
 def _load_secret_key(settings: Settings) -> bytes:
     """The configured secret, or one generated on first start and kept in the data dir."""
     if settings.secret_key:
@@ -444,3 +510,7 @@ def _load_secret_key(settings: Settings) -> bytes:
         finally:
             tmp.unlink()
     return path.read_text().strip().encode()
+
+
+def _may_manage(key: ApiKey, record: AssetRecord) -> bool:
+    return record.owner_key_id == key.key_id or key.allows(Scope.ADMIN)

@@ -93,6 +93,41 @@ async def create_link(asset_id: str, body: LinkRequest, request: Request) -> dic
     )
 
 
+class AssetChange(BaseModel):
+    """Body of ``PATCH /api/v1/assets/{asset_id}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    private: bool = Field(
+        ..., description="true: the GIF and its page are served only through signed URLs."
+    )
+
+
+class SignedUrlRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expires_in: int = Field(3600, description="Seconds the URLs stay valid.")
+
+
+@router.patch("/assets/{asset_id}", summary="Make an asset private or public")
+async def change_asset(asset_id: str, body: AssetChange, request: Request) -> dict[str, Any]:
+    """The uploader (or an admin) may make a GIF private: its bytes and page are then
+    served only through signed URLs, and its short links stop resolving."""
+    service = service_of(request)
+    key = await authorise(request, Scope.UPLOAD)
+    record = await run_in_threadpool(service.set_private, asset_id, body.private, key)
+    return record.to_json(service.settings.base_url)
+
+
+@router.post("/assets/{asset_id}/signed-url", summary="Mint signed URLs for an asset")
+async def signed_url(asset_id: str, body: SignedUrlRequest, request: Request) -> dict[str, Any]:
+    """Signed, expiring URLs for the GIF bytes and its page (for private GIFs, or when
+    the deployment requires signatures for all bytes)."""
+    service = service_of(request)
+    await authorise(request, Scope.READ)
+    return await run_in_threadpool(service.signed_urls, asset_id, body.expires_in)
+
+
 @router.get("/links/{code}", summary="Describe a short link")
 async def get_link(code: str, request: Request) -> dict[str, Any]:
     service = service_of(request)

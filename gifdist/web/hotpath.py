@@ -8,6 +8,7 @@ framework dependency solving); everything else falls through to the app.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -15,7 +16,7 @@ from urllib.parse import parse_qsl
 import anyio
 
 from gifdist.analytics import EventType, Platform
-from gifdist.assets import AssetRecord, is_valid_asset_id
+from gifdist.assets import AssetRecord, AssetStatus, is_valid_asset_id
 from gifdist.cache import TTLCache
 from gifdist.platforms import classify_user_agent, platform_from_referer, platform_from_via
 from gifdist.service import Service
@@ -143,11 +144,24 @@ class HotPaths:
 
     async def gif(self, scope: Scope, receive: Receive, send: Send, asset_id: str) -> None:
         record = await self._asset(asset_id)
-        rep = await self._representation(record) if record and record.is_public else None
-        if record is None or rep is None or not record.is_public:
+        approved = record is not None and record.status is AssetStatus.APPROVED
+        rep = await self._representation(record) if record and approved else None
+        if record is None or rep is None:
             await _send_html(scope, send, 404, error_page(404, "There is no such GIF."))
             return
-        status = await send_file(scope, receive, send, rep, cache_control=IMMUTABLE)
+        cache_control = IMMUTABLE
+        if self.service.needs_signature(record):
+            query = scope.get("query_string", b"").decode("latin-1")
+            problem = self.service.check_signature(scope["path"], query)
+            if problem is not None:
+                message = f"This GIF needs a valid signed URL: {problem}."
+                await _send_html(scope, send, 403, error_page(403, message))
+                return
+            # caches may keep it only while the signature is valid
+            remaining = _remaining_seconds(_query_param(scope, "expires"))
+            kind = "private" if record.private else "public"
+            cache_control = f"{kind}, max-age={remaining}"
+        status = await send_file(scope, receive, send, rep, cache_control=cache_control)
         if scope["method"] == "GET" and _is_first_delivery(status, scope):
             user_agent = _header(scope, b"user-agent")
             audience, _ = classify_user_agent(user_agent)
@@ -167,6 +181,13 @@ def _is_first_delivery(status: int, scope: Scope) -> bool:
     return status == 206 and (_header(scope, b"range") or "").replace(" ", "").startswith(
         "bytes=0-"
     )
+
+
+def _remaining_seconds(expires: str | None) -> int:
+    try:
+        return max(0, min(int(expires or 0) - int(time.time()), 31536000))
+    except ValueError:
+        return 0
 
 
 def _client(scope: Scope) -> str | None:
