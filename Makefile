@@ -36,11 +36,18 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Browser tests drive Debian's chromium; install it when missing and we may (root).
+# Browser tests drive Debian's chromium and the caching-proxy test runs nginx;
+# install them when missing and we may (root with apt).
+SYSTEM_PACKAGES := chromium nginx
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-	  && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
-	  || echo "note: chromium is not installed; browser tests will be skipped"; }
+	@missing=""; for pkg in $(SYSTEM_PACKAGES); do \
+	  command -v $$pkg >/dev/null 2>&1 || [ -x /usr/sbin/$$pkg ] || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "note: could not install$$missing; the tests that need them will say so"; \
+	  else echo "note:$$missing not installed; the tests that need them will say so"; fi; fi
 
 test: lint system-deps
 	$(BIN)/python -m pytest -p no:cacheprovider
