@@ -59,6 +59,14 @@ def test_private_gif_is_served_only_through_a_signed_url(client: TestClient) -> 
     ranged = client.get(local(urls["gif_url"]), headers={**BROWSER, "Range": "bytes=0-9"})
     assert ranged.status_code == 206 and ranged.content == data[:10]
 
+    assert client.get(f"/a/{asset_id}", headers=BROWSER).status_code == 403
+    page = client.get(local(urls["page_url"]), headers=BROWSER)
+    assert page.status_code == 200 and page.headers["cache-control"] == "private, no-store"
+    assert page.headers["x-robots-tag"] == "noindex"
+    embedded = page.text.split('class="gif"')[1].split('src="')[1].split('"')[0]
+    shown = client.get(local(embedded.replace("&amp;", "&")), headers=BROWSER)
+    assert shown.status_code == 200 and shown.content == data  # the page's GIF is signed too
+
     link = client.post(f"/api/v1/assets/{asset_id}/links", json={}).json()
     assert client.get(f"/s/{link['short_code']}", headers=BROWSER).status_code == 404
 

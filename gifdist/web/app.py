@@ -16,15 +16,16 @@ from starlette.staticfiles import StaticFiles
 
 from gifdist import __version__
 from gifdist.analytics import EventType, Platform
+from gifdist.assets import AssetStatus
 from gifdist.config import Settings
-from gifdist.errors import GifdistError, InvalidInput, NotFound
+from gifdist.errors import Forbidden, GifdistError, InvalidInput, NotFound
 from gifdist.metrics import MetricsExporter, record_ratelimit_refusal
 from gifdist.platforms import classify_user_agent, platform_from_referer
 from gifdist.service import Service
 from gifdist.tracing import flush_spans, tracer_for
 from gifdist.web import api, ui
 from gifdist.web.errors import install_error_handlers
-from gifdist.web.hotpath import REVALIDATE, HotPaths
+from gifdist.web.hotpath import REVALIDATE, HotPaths, remaining_seconds
 from gifdist.web.limits import BodySizeLimit
 from gifdist.web.pages import STATIC, asset_context, render
 from gifdist.web.ratelimits import RateLimitMiddleware, open_limit_backend
@@ -106,11 +107,24 @@ def _add_pages(app: FastAPI, service: Service) -> None:
     @app.get("/a/{asset_id}", include_in_schema=False)
     async def asset_page(asset_id: str, request: Request) -> HTMLResponse:
         record = await run_in_threadpool(service.get_asset, asset_id)
-        if record is None or not record.is_public:
+        if record is None or record.status is not AssetStatus.APPROVED:
             raise NotFound("There is no such GIF.")
+        context = asset_context(base_url, record)
+        headers = {"Cache-Control": REVALIDATE}
+        if record.private:
+            problem = service.check_signature(request.url.path, request.url.query)
+            if problem is not None:
+                raise Forbidden(f"This GIF needs a valid signed URL: {problem}.")
+            remaining = remaining_seconds(request.query_params.get("expires"))
+            context["gif_url"] = service.signer.generate_signed_url(
+                context["gif_url"], max(1, remaining)
+            )
+            headers = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"}
+        elif service.settings.require_signed_urls:
+            context["gif_url"] = service.signer.generate_signed_url(context["gif_url"], 3600)
+            headers = {"Cache-Control": "private, max-age=300"}
         _record_page_view(service, request, record.asset_id)
-        page = render("asset.html", **asset_context(base_url, record))
-        return HTMLResponse(page, headers={"Cache-Control": REVALIDATE})
+        return HTMLResponse(render("asset.html", **context), headers=headers)
 
     @app.get("/oembed", summary="oEmbed for asset pages and short links")
     async def oembed(

@@ -158,7 +158,7 @@ class HotPaths:
                 await _send_html(scope, send, 403, error_page(403, message))
                 return
             # caches may keep it only while the signature is valid
-            remaining = _remaining_seconds(_query_param(scope, "expires"))
+            remaining = remaining_seconds(_query_param(scope, "expires"))
             kind = "private" if record.private else "public"
             cache_control = f"{kind}, max-age={remaining}"
         status = await send_file(scope, receive, send, rep, cache_control=cache_control)
@@ -183,10 +183,11 @@ def _is_first_delivery(status: int, scope: Scope) -> bool:
     )
 
 
-def _remaining_seconds(expires: str | None) -> int:
+def remaining_seconds(expires: str | None) -> int:
+    """Seconds until a signed URL's ``expires`` (0 when past or unreadable)."""
     try:
-        return max(0, min(int(expires or 0) - int(time.time()), 31536000))
-    except ValueError:
+        return max(0, min(int(float(expires or 0)) - int(time.time()), 31536000))
+    except (ValueError, OverflowError):
         return 0
 
 
