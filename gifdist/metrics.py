@@ -43,7 +43,7 @@ __all__ = [
     "UPLOADS",
     "MetricsExporter",
     "ServiceCollector",
-    "UploadResult",
+    "UploadOutcome",
     "record_moderation_decision",
     "record_ratelimit_refusal",
     "record_upload",
@@ -89,7 +89,7 @@ RATELIMIT_REFUSALS = Counter(
 )
 
 
-class UploadResult(StrEnum):
+class UploadOutcome(StrEnum):
     CREATED = "created"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
@@ -99,15 +99,15 @@ _DECISIONS = frozenset({"approved", "rejected", "flagged", "pending"})
 _POLICIES = frozenset({"uploads", "links", "beacons", "shortlinks", "signin", "reports"})
 
 # Series that exist from the start read 0 instead of being absent (rate() works at once).
-for _result in UploadResult:
+for _result in UploadOutcome:
     UPLOADS.labels(_result.value)
 for _decision in ("approved", "rejected", "flagged"):
     MODERATION_DECISIONS.labels(_decision)
 
 
-def record_upload(result: UploadResult | str) -> None:
+def record_upload(result: UploadOutcome | str) -> None:
     """Count one finished upload; ``result`` is created, duplicate or rejected."""
-    UPLOADS.labels(UploadResult(result).value).inc()
+    UPLOADS.labels(UploadOutcome(result).value).inc()
 
 
 def record_moderation_decision(decision: Any) -> None:

@@ -17,13 +17,13 @@ from typing import Any
 from fastapi import FastAPI
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from gifdist.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS, MetricsExporter
-from gifdist.tracing import request_tracer
+from gifdist.tracing import request_tracer, start_server_span
 from gifdist.web.request_id import current_request_id
 
 Scope = MutableMapping[str, Any]
@@ -83,9 +83,7 @@ def _traceparent(span: trace.Span) -> bytes | None:
     context = span.get_span_context()
     if not context.is_valid:
         return None
-    return (
-        f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
-    ).encode()
+    return b"00-%032x-%016x-%02x" % (context.trace_id, context.span_id, context.trace_flags)
 
 
 class TelemetryMiddleware:
@@ -118,7 +116,7 @@ class TelemetryMiddleware:
         carrier = _trace_headers(scope)
         parent = _PROPAGATOR.extract(carrier) if carrier else otel_context.Context()
         name = f"{method} {hot}" if hot else method  # renamed once routing has matched
-        span = self.tracer.start_span(name, context=parent, kind=SpanKind.SERVER)
+        span = start_server_span(self.tracer, name, parent)
         span_token = otel_context.attach(trace.set_span_in_context(span, parent))
         tracer_token = request_tracer.set(self.tracer)
         traceparent = _traceparent(span)
