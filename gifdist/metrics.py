@@ -89,6 +89,18 @@ RATELIMIT_REFUSALS = Counter(
 )
 
 
+RATELIMIT_OUTAGES = Counter(
+    "gifdist_ratelimit_backend_outages",
+    "Times the shared rate-limit store (Redis) became unreachable.",
+    registry=REGISTRY,
+)
+
+
+def record_ratelimit_outage() -> None:
+    """Count one Redis outage seen by the limiter (once per outage, not per request)."""
+    RATELIMIT_OUTAGES.inc()
+
+
 class UploadOutcome(StrEnum):
     CREATED = "created"
     DUPLICATE = "duplicate"

@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gifdist.assets import AssetRecord, AssetStatus
+from gifdist.metrics import record_moderation_decision
 from gifdist.service import Service
+from gifdist.tracing import span
 
 log = logging.getLogger("gifdist.moderation")
 
@@ -44,7 +46,13 @@ class ModerationRunner:
             self.service.assets.finish_moderation_job(asset_id)
             return None
         path = self.service.blob_path(record) or ""
-        result = self.pipeline.moderate_content(
+        with span("moderation.scan", asset_id=asset_id):
+            result = self.moderate(asset_id, path, record)
+        status = decision_to_status(result.decision)
+        return self._apply(asset_id, record, result, status)
+
+    def moderate(self, asset_id: str, path: str, record: AssetRecord) -> Any:
+        return self.pipeline.moderate_content(
             asset_id=asset_id,
             file_path=path,
             file_hash=record.sha256,
@@ -52,7 +60,8 @@ class ModerationRunner:
             tags=list(record.tags),
             description=record.description,
         )
-        status = decision_to_status(result.decision)
+
+    def _apply(self, asset_id: str, record: AssetRecord, result: Any, status: AssetStatus) -> Any:
         summary = {
             "decision": getattr(result.decision, "value", str(result.decision)),
             "confidence": float(result.confidence),
@@ -60,6 +69,7 @@ class ModerationRunner:
             "scan_id": result.scan_id,
         }
         updated = self.service.assets.set_status(asset_id, status, moderation=summary)
+        record_moderation_decision(status)
         if status is AssetStatus.REJECTED:
             self.service.blobs.quarantine(record.sha256)
         self.service.assets.finish_moderation_job(asset_id)
@@ -80,6 +90,7 @@ class ModerationRunner:
             "notes": notes,
         }
         updated = self.service.assets.set_status(asset_id, status, moderation=summary)
+        record_moderation_decision(status)
         if status is AssetStatus.REJECTED:
             self.service.blobs.quarantine(record.sha256)
         self.service.assets.finish_moderation_job(asset_id)

@@ -31,10 +31,18 @@ from gifdist.beacons import Beacon
 from gifdist.cache import TTLCache
 from gifdist.cdn import SignedURL
 from gifdist.config import Settings
-from gifdist.errors import Conflict, Forbidden, InvalidInput, InvalidMedia, NotFound
+from gifdist.errors import (
+    Conflict,
+    Forbidden,
+    GifdistError,
+    InvalidInput,
+    InvalidMedia,
+    NotFound,
+)
 from gifdist.ingest import EventBuffer, RetentionTask
 from gifdist.keys import ApiKey, KeyRing, Scope
 from gifdist.media.gif import GifLimits, inspect_gif
+from gifdist.metrics import UploadOutcome, record_upload
 from gifdist.sharelinks import ShareLinkGenerator, is_valid_short_code
 from gifdist.stats import StatsReporter
 from gifdist.stores.analytics_sql import SqlAnalyticsStore
@@ -44,6 +52,7 @@ from gifdist.stores.database import create_database_engine
 from gifdist.stores.keys_sql import SqlKeyStore
 from gifdist.stores.links_sql import SqlShareLinkStore
 from gifdist.stores.migrate import upgrade_database
+from gifdist.tracing import span
 from gifdist.uploads import UploadSink
 from gifdist.visitors import VisitorHasher
 
@@ -198,6 +207,16 @@ class Service:
         ``InvalidMedia(code="content_rejected")`` for bytes moderation refused before.
         """
         try:
+            with span("upload.ingest", size=sink.size):
+                result = self._ingest(sink, meta, owner)
+        except GifdistError:
+            record_upload(UploadOutcome.REJECTED)
+            raise
+        record_upload(UploadOutcome.CREATED if result.created else UploadOutcome.DUPLICATE)
+        return result
+
+    def _ingest(self, sink: UploadSink, meta: AssetMetadata, owner: ApiKey | None) -> UploadResult:
+        try:
             sha256 = sink.finish()
             if sink.size == 0:
                 raise InvalidMedia("the uploaded file is empty", code="empty_file")
@@ -209,8 +228,10 @@ class Service:
             existing = self.assets.get_by_sha(sha256)
             if existing is not None:
                 return UploadResult(existing, created=False)
-            info = inspect_gif(sink.path, self.gif_limits)
-            self.blobs.put_temp(sink.path, sha256)
+            with span("upload.inspect_gif"):
+                info = inspect_gif(sink.path, self.gif_limits)
+            with span("storage.put", sha256=sha256):
+                self.blobs.put_temp(sink.path, sha256)
         finally:
             sink.discard()
         return self._insert_asset(sha256, sink.size, info, meta, owner)
@@ -266,7 +287,8 @@ class Service:
             return None
         record = self.asset_cache.get(asset_id)
         if record is None:
-            record = self.assets.get(asset_id)
+            with span("db.get_asset", asset_id=asset_id):
+                record = self.assets.get(asset_id)
             if record is not None:
                 self.asset_cache.set(asset_id, record)
         return record
@@ -283,7 +305,8 @@ class Service:
             return None
         link = self.link_cache.get(short_code)
         if link is None:
-            link = self.links.lookup_short_link(short_code)
+            with span("db.get_link", short_code=short_code):
+                link = self.links.lookup_short_link(short_code)
             if link is not None:
                 self.link_cache.set(short_code, link)
         return link

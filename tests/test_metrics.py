@@ -214,3 +214,57 @@ def test_workers_share_counters_through_the_multiprocess_directory(tmp_path: Pat
     # (the readiness probe may add a few).
     assert all(count >= 20 for count in counts), counts
     assert pids  # live state is per worker in multi-process mode
+
+
+def sample_value(samples: dict, name: str, **labels: str) -> float:
+    for found, value in samples.get(name, []):
+        if found == labels:
+            return float(value)
+    return 0.0
+
+
+def test_uploads_and_moderation_decisions_are_counted_where_they_happen(
+    app_client: TestClient,
+) -> None:
+    before = scrape(app_client)
+    data = make_gif(seed=77)
+    for payload, name in ((data, "a.gif"), (data, "b.gif"), (b"\x89PNG\r\n\x1a\nnope", "c.gif")):
+        app_client.post("/api/v1/assets", files={"file": (name, payload, "image/gif")})
+    asset_id = app_client.get("/api/v1/moderation/queue", params={"status": "approved"}).json()[
+        "items"
+    ][0]["asset_id"]
+    app_client.post(f"/api/v1/moderation/assets/{asset_id}/decision", json={"decision": "reject"})
+    after = scrape(app_client)
+    for result in ("created", "duplicate", "rejected"):
+        grew = sample_value(after, "gifdist_uploads_total", result=result) - sample_value(
+            before, "gifdist_uploads_total", result=result
+        )
+        assert grew == 1, result
+    rejected = "gifdist_moderation_decisions_total"
+    assert (
+        sample_value(after, rejected, decision="rejected")
+        - sample_value(before, rejected, decision="rejected")
+        == 1
+    )
+
+
+def test_a_redis_outage_is_counted_once(tmp_path: Path) -> None:
+    from servers import free_port
+
+    from gifdist.ratelimit import LimitRule, RateLimitConfig
+    from gifdist.web.ratelimits import open_limit_backend
+
+    settings = make_settings(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'o.db'}",
+        redis_url=f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+    )
+    before = metrics.RATELIMIT_OUTAGES._value.get()
+    backend = open_limit_backend(settings, on_outage=metrics.record_ratelimit_outage)
+    try:
+        rule = LimitRule("ip:192.0.2.1", RateLimitConfig(requests_per_window=5, window_seconds=60))
+        for _ in range(5):
+            assert backend.hit([rule]) is not None  # in-process fallback keeps answering
+    finally:
+        backend.close()
+    assert metrics.RATELIMIT_OUTAGES._value.get() - before == 1

@@ -19,7 +19,7 @@ from gifdist.analytics import EventType, Platform
 from gifdist.assets import AssetStatus
 from gifdist.config import Settings
 from gifdist.errors import Forbidden, GifdistError, InvalidInput, NotFound
-from gifdist.metrics import MetricsExporter, record_ratelimit_refusal
+from gifdist.metrics import MetricsExporter, record_ratelimit_outage, record_ratelimit_refusal
 from gifdist.platforms import classify_user_agent, platform_from_referer
 from gifdist.service import Service
 from gifdist.tracing import flush_spans, tracer_for
@@ -86,7 +86,7 @@ def create_app(
     app.add_middleware(BodySizeLimit, default_limit=1024 * 1024, upload_paths=("/api/v1/assets",))
     front: Any = HotPaths(app, service)
     if service.settings.rate_limits == "on":
-        limits = open_limit_backend(service.settings)
+        limits = open_limit_backend(service.settings, on_outage=record_ratelimit_outage)
         service.closers.append(limits.close)
         front = RateLimitMiddleware(
             front, service.settings, limits, on_refusal=record_ratelimit_refusal
