@@ -134,6 +134,7 @@ class Service:
         self.visitors = VisitorHasher(self.secret_key)
         self.moderation: Any = None
         self.review: Any = None
+        self.dashboard: Any = None  # ServiceDashboard, set by the web app
         self.on_upload: list[Callable[[], None]] = []
         self.invalidator = None
         if settings.redis_url:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -268,3 +269,34 @@ def test_a_redis_outage_is_counted_once(tmp_path: Path) -> None:
     finally:
         backend.close()
     assert metrics.RATELIMIT_OUTAGES._value.get() - before == 1
+
+
+def test_admin_dashboard_is_a_live_view_of_the_service(
+    app_client: TestClient, sqlite_service: Service
+) -> None:
+    app_client.post("/api/v1/assets", files={"file": ("a.gif", make_gif(seed=88), "image/gif")})
+    app_client.get("/s/Nothing1", headers={"User-Agent": FIREFOX})
+    logging.getLogger("gifdist.test").warning("disk almost full", extra={"x": 1})
+    data = app_client.get("/api/v1/admin/dashboard").json()
+    assert data["service"] == "gifdist" and data["assets"] == 1
+    assert data["backends"]["database"] == "sqlite"
+    assert set(data["logs"]) >= {"total", "by_level"}
+    assert any(e["message"] == "disk almost full" for e in data["recent_logs"])
+    gauges = data["metrics"]["gauges"]
+    uploads = [g for g in gauges["gifdist_uploads_total"] if g["tags"] == {"result": "created"}]
+    assert uploads and uploads[0]["value"] >= 1
+    requests = gauges["gifdist_http_requests_total"]
+    assert any(g["tags"].get("route") == "/s/{code}" for g in requests)
+    assert data["analytics"]["buffer_depth"] >= 0 and "traces" in data
+
+
+def test_admin_dashboard_needs_the_admin_scope(
+    app_client: TestClient, sqlite_service: Service
+) -> None:
+    from gifdist.keys import Scope
+
+    reader, _ = sqlite_service.keys.create("reader", [Scope.READ, Scope.STATS])
+    refused = app_client.get(
+        "/api/v1/admin/dashboard", headers={"Authorization": f"Bearer {reader}"}
+    )
+    assert refused.status_code == 403

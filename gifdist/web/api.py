@@ -14,12 +14,14 @@ from gifdist.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedM
 from gifdist.keys import Scope
 from gifdist.platforms import classify_user_agent
 from gifdist.stats import make_window, series_csv, top_csv
+from gifdist.web.admin_api import router as admin_router
 from gifdist.web.auth import authorise, service_of
 from gifdist.web.moderation_api import router as moderation_router
 from gifdist.web.multipart import receive_upload
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(moderation_router)
+router.include_router(admin_router)
 
 
 class LinkRequest(BaseModel):

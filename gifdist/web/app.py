@@ -18,6 +18,7 @@ from gifdist import __version__
 from gifdist.analytics import EventType, Platform
 from gifdist.assets import AssetStatus
 from gifdist.config import Settings
+from gifdist.dashboard import ServiceDashboard
 from gifdist.errors import Forbidden, GifdistError, InvalidInput, NotFound
 from gifdist.metrics import MetricsExporter, record_ratelimit_outage, record_ratelimit_refusal
 from gifdist.platforms import classify_user_agent, platform_from_referer
@@ -73,6 +74,10 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.service = service
+    if service.dashboard is None:
+        service.dashboard = ServiceDashboard(service)
+        if tracer_provider is not None:
+            service.dashboard.attach_tracing(tracer_provider)
     app.state.sessions = SessionCodec(
         service.secret_key, secure=service.settings.base_url.startswith("https://")
     )
