@@ -113,6 +113,11 @@ class Settings(BaseSettings):
     require_signed_urls: bool = Field(
         False, description="Serve every GIF's bytes only through a valid signed URL."
     )
+    delivery: Literal["proxy", "redirect"] = Field(
+        "proxy",
+        description="For blobs in S3: proxy streams the bytes (Range passed through); redirect "
+        "answers 302 to a presigned store URL.",
+    )
     report_threshold: int = Field(
         3, ge=1, description="Distinct reporters that take a public GIF down for review."
     )

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
 
 from gifdist.beacons import MAX_BEACON_BYTES, parse_beacon
 from gifdist.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -69,18 +69,23 @@ async def get_asset(asset_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.get("/assets/{asset_id}/content", summary="The GIF bytes, whatever its status")
-async def asset_content(asset_id: str, request: Request) -> FileResponse:
+async def asset_content(asset_id: str, request: Request) -> Response:
     """Lets key holders (uploaders, moderators) see a GIF before it is public."""
     service = service_of(request)
     await authorise(request, Scope.READ)
     record = await run_in_threadpool(service.require_asset, asset_id)
     path = await run_in_threadpool(service.blob_path, record)
-    if path is None:
+    headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    if path is not None:
+        return FileResponse(path, media_type=record.content_type, headers=headers)
+    size = await run_in_threadpool(getattr(service.blobs, "size", lambda _sha: None), record.sha256)
+    if size is None:
         raise NotFound("the bytes of this asset are no longer stored")
-    return FileResponse(
-        path,
+    chunks = service.blobs.iter_range(record.sha256, 0, size - 1)  # type: ignore[attr-defined]
+    return StreamingResponse(
+        iterate_in_threadpool(chunks),
         media_type=record.content_type,
-        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+        headers={**headers, "Content-Length": str(size)},
     )
 
 

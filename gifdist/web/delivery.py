@@ -10,15 +10,20 @@ through Python.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
 
+import anyio
 from starlette.responses import FileResponse, Response
 
 from gifdist.cdn import UNSATISFIABLE, parse_ranges
+from gifdist.errors import ServiceUnavailable
+
+log = logging.getLogger("gifdist.delivery")
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -69,7 +74,9 @@ def _not_modified_since(header: str, last_modified: float) -> bool:
     return int(last_modified) <= since.timestamp()
 
 
-def precondition_status(headers: dict[str, str], rep: FileRepresentation) -> int | None:
+def precondition_status(
+    headers: dict[str, str], rep: FileRepresentation | StoredRepresentation
+) -> int | None:
     """412 or 304 when a conditional header says so, else None (send the file)."""
     if_match = headers.get("if-match")
     if if_match is not None:
@@ -157,3 +164,92 @@ async def send_file(
 
     await response(scope, receive, recording_send)
     return sent["status"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRepresentation:
+    """A blob in a remote store (S3): size and validators, no local path."""
+
+    sha256: str
+    size: int
+    etag: str
+    last_modified: float
+    content_type: str
+    last_modified_http: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "last_modified_http", formatdate(self.last_modified, usegmt=True))
+
+
+async def send_stored(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    rep: StoredRepresentation,
+    store: Any,
+    *,
+    cache_control: str,
+) -> int:
+    """Answer a GET/HEAD for a remote blob, streaming it (Range passed to the store).
+
+    One range is fetched as a ranged GET from the store; several ranges are answered
+    with the whole body (allowed by RFC 9110 §14.2), never with several fetches.
+    """
+    request_headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    headers = {
+        "etag": rep.etag,
+        "last-modified": rep.last_modified_http,
+        "cache-control": cache_control,
+        "accept-ranges": "bytes",
+        **BYTE_HEADERS,
+    }
+    status = precondition_status(request_headers, rep)
+    if status is not None:
+        if status == 412:
+            headers = {"cache-control": "no-store"}
+        await Response(status_code=status, headers=headers)(scope, receive, send)
+        return status
+    start, end, status = 0, rep.size - 1, 200
+    header = request_headers.get("range")
+    if_range = request_headers.get("if-range")
+    range_applies = if_range is None or if_range in (rep.etag, rep.last_modified_http)
+    if header is not None and scope["method"] == "GET" and range_applies:
+        ranges = parse_ranges(header, rep.size)
+        if ranges is UNSATISFIABLE:
+            headers["content-range"] = f"bytes */{rep.size}"
+            await Response(status_code=416, headers=headers)(scope, receive, send)
+            return 416
+        if isinstance(ranges, list) and len(ranges) == 1:
+            start, end = ranges[0]
+            status = 206
+            headers["content-range"] = f"bytes {start}-{end}/{rep.size}"
+    headers["content-type"] = rep.content_type
+    headers["content-length"] = str(end - start + 1 if rep.size else 0)
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    if scope["method"] == "HEAD" or rep.size == 0:
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": b""})
+        return status
+    chunks = store.iter_range(rep.sha256, start, end)
+    try:
+        # the first chunk is fetched before answering, so a store outage is a clean 503
+        chunk = await anyio.to_thread.run_sync(next, chunks, None)
+    except ServiceUnavailable as exc:
+        body = b'{"error": {"code": "unavailable", "message": "the object store is unavailable"}}'
+        log.warning("object store unavailable while serving %s: %s", rep.sha256[:16], exc)
+        await Response(
+            body,
+            status_code=503,
+            media_type="application/json",
+            headers={"retry-after": "5", "cache-control": "no-store"},
+        )(scope, receive, send)
+        return 503
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    try:
+        while chunk is not None:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            chunk = await anyio.to_thread.run_sync(next, chunks, None)
+    finally:
+        await anyio.to_thread.run_sync(chunks.close)
+    await send({"type": "http.response.body", "body": b""})
+    return status

@@ -21,7 +21,12 @@ from gifdist.cache import TTLCache
 from gifdist.platforms import classify_user_agent, platform_from_referer, platform_from_via
 from gifdist.service import Service
 from gifdist.sharelinks import is_valid_short_code
-from gifdist.web.delivery import FileRepresentation, send_file
+from gifdist.web.delivery import (
+    FileRepresentation,
+    StoredRepresentation,
+    send_file,
+    send_stored,
+)
 from gifdist.web.pages import asset_context, error_page, render
 
 Scope = MutableMapping[str, Any]
@@ -72,13 +77,15 @@ class HotPaths:
             record = await anyio.to_thread.run_sync(self.service.get_asset, asset_id)
         return record
 
-    async def _representation(self, record: AssetRecord) -> FileRepresentation | None:
+    async def _representation(
+        self, record: AssetRecord
+    ) -> FileRepresentation | StoredRepresentation | None:
         rep = self.representations.get(record.asset_id)
         if rep is not None:
             return rep
         path = await anyio.to_thread.run_sync(self.service.blob_path, record)
         if path is None:
-            return None
+            return await self._stored_representation(record)
         rep = FileRepresentation(
             path=path,
             size=os.path.getsize(path),
@@ -88,6 +95,24 @@ class HotPaths:
         )
         self.representations.set(record.asset_id, rep)
         return rep
+
+    async def _stored_representation(self, record: AssetRecord) -> StoredRepresentation | None:
+        """A blob in a remote store (S3): sized once with a HEAD, then cached."""
+        size_of = getattr(self.service.blobs, "size", None)
+        if size_of is None:
+            return None
+        size = await anyio.to_thread.run_sync(size_of, record.sha256)
+        if size is None:
+            return None
+        stored = StoredRepresentation(
+            sha256=record.sha256,
+            size=size,
+            etag=f'"{record.sha256}"',
+            last_modified=record.created_at.timestamp(),
+            content_type=record.content_type,
+        )
+        self.representations.set(record.asset_id, stored)
+        return stored
 
     # handlers -----------------------------------------------------------------
 
@@ -142,6 +167,23 @@ class HotPaths:
         )
         await send({"type": "http.response.body", "body": b""})
 
+    async def _redirect_to_store(self, scope: Scope, send: Send, rep: StoredRepresentation) -> int:
+        """``GIFDIST_DELIVERY=redirect``: a 302 to a presigned store (or CDN) URL."""
+        location = await _presign(self.service, rep.sha256)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 302,
+                "headers": [
+                    (b"location", location.encode()),
+                    (b"cache-control", b"private, max-age=300"),
+                    (b"content-length", b"0"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+        return 200  # counted as a delivery (the client fetches the bytes from the store)
+
     async def gif(self, scope: Scope, receive: Receive, send: Send, asset_id: str) -> None:
         record = await self._asset(asset_id)
         approved = record is not None and record.status is AssetStatus.APPROVED
@@ -161,7 +203,14 @@ class HotPaths:
             remaining = remaining_seconds(_query_param(scope, "expires"))
             kind = "private" if record.private else "public"
             cache_control = f"{kind}, max-age={remaining}"
-        status = await send_file(scope, receive, send, rep, cache_control=cache_control)
+        if isinstance(rep, FileRepresentation):
+            status = await send_file(scope, receive, send, rep, cache_control=cache_control)
+        elif self.service.settings.delivery == "redirect":
+            status = await self._redirect_to_store(scope, send, rep)
+        else:
+            status = await send_stored(
+                scope, receive, send, rep, self.service.blobs, cache_control=cache_control
+            )
         if scope["method"] == "GET" and _is_first_delivery(status, scope):
             user_agent = _header(scope, b"user-agent")
             audience, _ = classify_user_agent(user_agent)
@@ -172,6 +221,11 @@ class HotPaths:
                     self.service.record_event(
                         record.asset_id, EventType.PLAY, platform, visitor=visitor
                     )
+
+
+async def _presign(service: Service, sha256: str) -> str:
+    url: str = await anyio.to_thread.run_sync(service.blobs.presigned_url, sha256, 3600)  # type: ignore[attr-defined]
+    return url
 
 
 def _is_first_delivery(status: int, scope: Scope) -> bool:

@@ -1,0 +1,168 @@
+"""Two app nodes sharing one PostgreSQL, one Redis and one S3 server (moto on loopback)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+import pytest
+from gif_factory import make_gif
+from servers import SERVER_KEY, RunningServer, free_port, running_server
+
+pytestmark = [pytest.mark.server, pytest.mark.postgres, pytest.mark.redis]
+
+AUTH = {"Authorization": f"Bearer {SERVER_KEY}"}
+SLACKBOT = {"User-Agent": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"}
+BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"}
+SHORTLINK_LIMIT = 40
+
+
+class S3Server:
+    """moto's S3 API server on loopback, which the test can stop and start again."""
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._factory = lambda: ThreadedMotoServer(
+            ip_address="127.0.0.1", port=self.port, verbose=False
+        )
+        self.server = self._factory()
+
+    def start(self, bucket: str) -> None:
+        import boto3
+
+        self.server.start()
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+        client.create_bucket(Bucket=bucket)
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.server = self._factory()
+
+
+@pytest.fixture
+def s3() -> Iterator[S3Server]:
+    server = S3Server()
+    server.start("gifdist-nodes")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def nodes(
+    tmp_path: Path, pg_schema_url: str, redis_url: str, s3: S3Server
+) -> Iterator[tuple[RunningServer, RunningServer]]:
+    env = {
+        "GIFDIST_DATABASE_URL": pg_schema_url,
+        "GIFDIST_REDIS_URL": redis_url,
+        "GIFDIST_STORAGE_URL": f"s3://gifdist-nodes/gifs?endpoint_url={s3.url}&region=us-east-1",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "GIFDIST_SECRET_KEY": "one-secret-for-every-node",
+        "GIFDIST_RATE_LIMITS": "on",
+        "GIFDIST_RATE_LIMIT_SHORTLINKS": str(SHORTLINK_LIMIT),
+    }
+    with ExitStack() as stack:
+        a = stack.enter_context(running_server(tmp_path, **env))
+        b = stack.enter_context(running_server(tmp_path, **env))
+        yield a, b
+
+
+def test_two_nodes_share_assets_events_limits_and_rejections(
+    nodes: tuple[RunningServer, RunningServer], s3: S3Server
+) -> None:
+    a, b = nodes
+    data = make_gif(width=80, height=60, frames=6, seed=31, pattern="noise")
+    with (
+        httpx.Client(base_url=a.base, timeout=10) as node_a,
+        httpx.Client(base_url=b.base, timeout=10) as node_b,
+    ):
+        created = node_a.post(
+            "/api/v1/assets", files={"file": ("a.gif", data, "image/gif")}, headers=AUTH
+        )
+        assert created.status_code == 201, created.text
+        asset_id = created.json()["asset_id"]
+        code = node_a.post(f"/api/v1/assets/{asset_id}/links", json={}, headers=AUTH).json()[
+            "short_code"
+        ]
+
+        # bytes uploaded on A come from S3 through B, ranges included
+        whole = node_b.get(f"/a/{asset_id}.gif", headers=BROWSER)
+        assert whole.status_code == 200 and whole.content == data
+        part = node_b.get(f"/a/{asset_id}.gif", headers={**BROWSER, "Range": "bytes=7-70"})
+        assert part.status_code == 206 and part.content == data[7:71]
+        assert part.headers["content-range"] == f"bytes 7-70/{len(data)}"
+        assert (
+            node_b.get(
+                f"/a/{asset_id}.gif", headers={"If-None-Match": whole.headers["etag"]}
+            ).status_code
+            == 304
+        )
+
+        # events from both nodes land in one set of stats
+        assert node_a.get(f"/s/{code}", headers=SLACKBOT).status_code == 200
+        assert node_b.get(f"/s/{code}", headers=SLACKBOT).status_code == 200
+        assert node_b.get(f"/s/{code}?via=slack", headers=BROWSER).status_code == 302
+        deadline = time.monotonic() + 10
+        while True:
+            stats = node_a.get(f"/api/v1/links/{code}/stats", headers=AUTH).json()
+            if stats["views"] + stats["clicks"] >= 3 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert (stats["views"], stats["clicks"]) == (2, 1)
+        assert stats["platforms"]["slack"]["ctr"] == 50.0
+
+        # one /s/ limit for the whole cluster
+        left = int(node_a.get(f"/s/{code}", headers=SLACKBOT).headers["ratelimit-remaining"])
+        passed, refused, turn = 0, 0, 0
+        while refused == 0 and turn < 2 * SHORTLINK_LIMIT:
+            node = node_a if turn % 2 == 0 else node_b
+            status = node.get(f"/s/{code}", headers=SLACKBOT).status_code
+            passed += status == 200
+            refused += status == 429
+            turn += 1
+        assert refused == 1 and passed == left
+
+        # a rejection on A stops delivery on B within 5 seconds
+        rejected = node_a.post(
+            f"/api/v1/moderation/assets/{asset_id}/decision",
+            json={"decision": "reject", "notes": "test"},
+            headers=AUTH,
+        )
+        assert rejected.status_code == 200
+        started = time.monotonic()
+        while node_b.get(f"/a/{asset_id}.gif", headers=BROWSER).status_code != 404:
+            assert time.monotonic() - started < 5, "node B still serves a rejected GIF"
+            time.sleep(0.1)
+
+        # the object store goes away: a clean 503 with Retry-After, then recovery
+        other = make_gif(width=40, height=30, frames=3, seed=32)
+        second = node_a.post(
+            "/api/v1/assets", files={"file": ("b.gif", other, "image/gif")}, headers=AUTH
+        ).json()["asset_id"]
+        assert node_b.get(f"/a/{second}.gif", headers=BROWSER).content == other
+        s3.stop()
+        down = node_b.get(f"/a/{second}.gif", headers=BROWSER)
+        assert down.status_code == 503 and down.headers["retry-after"] == "5"
+        assert node_a.get("/readyz").status_code == 503
+        s3.start("gifdist-nodes")  # an empty store: moto keeps nothing across restarts
+        assert node_a.get("/readyz").status_code == 200
+        again = node_a.post(
+            "/api/v1/assets",
+            files={"file": ("c.gif", make_gif(seed=33), "image/gif")},
+            headers=AUTH,
+        )
+        assert again.status_code == 201, again.text
