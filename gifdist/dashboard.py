@@ -14,6 +14,8 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry.sdk.trace import SpanProcessor
+
 from gifdist import __version__
 from gifdist.assets import AssetStatus
 from gifdist.metrics import REGISTRY, ServiceCollector
@@ -43,12 +45,14 @@ class _StackHandler(logging.Handler):
             return  # written by the stack's own logger: already in the ring
         try:
             level = _LEVELS.get(record.levelno, LogLevel.INFO)
-            self.stack.logger._log(level, record.getMessage(), {"logger": record.name}, span=None)
+            self.stack.logger._log(
+                level, record.getMessage(), {"logger": record.name}, forward=False
+            )
         except Exception:  # a log line must never break the code that logs
             self.handleError(record)
 
 
-class _StackSpanProcessor:
+class _StackSpanProcessor(SpanProcessor):
     """An OpenTelemetry span processor that records finished spans in the stack."""
 
     def __init__(self, stack: ObservabilityStack) -> None:
@@ -75,12 +79,6 @@ class _StackSpanProcessor:
         self.stack.metrics.record_histogram(
             "span.duration", seed.duration_ms or 0.0, {"operation": span.name}
         )
-
-    def shutdown(self) -> None:
-        return None
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
 
 
 class ServiceDashboard:

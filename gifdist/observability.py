@@ -227,7 +227,13 @@ class StructuredLogger:
             return {"total": len(self._logs), "by_level": dict(by_level), "dropped": self._dropped}
 
     def _log(
-        self, level: LogLevel, message: str, metadata: Mapping[str, Any], span: Span | None = None
+        self,
+        level: LogLevel,
+        message: str,
+        metadata: Mapping[str, Any],
+        span: Span | None = None,
+        *,
+        forward: bool = True,
     ) -> None:
         if level.severity < self.min_level.severity:
             return
@@ -245,6 +251,8 @@ class StructuredLogger:
             if len(self._logs) == self._logs.maxlen:
                 self._dropped += 1
             self._logs.append(entry)
+        if not forward:  # already on its way through stdlib logging
+            return
         extra = {
             "metadata": entry.metadata,
             "service": entry.service,

@@ -7,12 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
+from starlette.responses import FileResponse, PlainTextResponse, StreamingResponse
 
-from gifdist.beacons import MAX_BEACON_BYTES, parse_beacon
-from gifdist.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from gifdist.errors import InvalidInput, NotFound
 from gifdist.keys import Scope
-from gifdist.platforms import classify_user_agent
 from gifdist.stats import make_window, series_csv, top_csv
 from gifdist.web.admin_api import router as admin_router
 from gifdist.web.auth import authorise, service_of
@@ -146,37 +144,6 @@ async def get_link(code: str, request: Request) -> dict[str, Any]:
 
 
 # analytics -----------------------------------------------------------------------
-
-BEACON_TYPES = ("application/json", "text/plain", "")
-
-
-@router.post("/events", status_code=202, summary="Report a play or view (beacon)")
-async def beacon(request: Request) -> JSONResponse:
-    """Body: ``{"asset_id" | "short_code", "event_type": "play"|"view", "platform"?, "ts"?}``
-    as JSON or as the text/plain body ``navigator.sendBeacon`` sends. Answers 202 with
-    ``result``: counted, duplicate (this visitor already counted), not_counted (bots)
-    or orphan (no such public asset or link; kept, never counted)."""
-    service = service_of(request)
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind not in BEACON_TYPES:
-        raise UnsupportedMediaType(
-            "send the beacon as application/json or text/plain", code="bad_content_type"
-        )
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BEACON_BYTES:
-            raise PayloadTooLarge(f"a beacon is at most {MAX_BEACON_BYTES} bytes")
-    event = parse_beacon(bytes(body))
-    user_agent = request.headers.get("user-agent")
-    audience, _ = classify_user_agent(user_agent)
-    visitor = service.visitors.visitor_id(
-        request.client.host if request.client else None, user_agent
-    )
-    result = await run_in_threadpool(
-        service.record_beacon, event, audience=audience, visitor=visitor
-    )
-    return JSONResponse({"result": result}, status_code=202, headers={"Cache-Control": "no-store"})
 
 
 def _stats_response(report: dict[str, Any], fmt: str, to_csv: Any, name: str) -> Any:

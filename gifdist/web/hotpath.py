@@ -7,6 +7,7 @@ framework dependency solving); everything else falls through to the app.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -17,7 +18,9 @@ import anyio
 
 from gifdist.analytics import EventType, Platform
 from gifdist.assets import AssetRecord, AssetStatus, is_valid_asset_id
+from gifdist.beacons import MAX_BEACON_BYTES, parse_beacon
 from gifdist.cache import TTLCache
+from gifdist.errors import GifdistError, PayloadTooLarge, UnsupportedMediaType
 from gifdist.platforms import classify_user_agent, platform_from_referer, platform_from_via
 from gifdist.service import Service
 from gifdist.sharelinks import is_valid_short_code
@@ -37,6 +40,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, max-age=0, must-revalidate"
 HTML_TYPE = b"text/html; charset=utf-8"
+BEACON_PATH = "/api/v1/events"
+BEACON_TYPES = ("application/json", "text/plain", "")
 
 
 class HotPaths:
@@ -57,6 +62,9 @@ class HotPaths:
             if path.startswith("/a/") and path.endswith(".gif"):
                 await self.gif(scope, receive, send, path[3:-4])
                 return
+        elif scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == BEACON_PATH:
+            await self.beacon(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
     # lookups ------------------------------------------------------------------
@@ -115,6 +123,43 @@ class HotPaths:
         return stored
 
     # handlers -----------------------------------------------------------------
+
+    async def beacon(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST /api/v1/events``: a play or view reported by the asset page's script.
+
+        Body ``{"asset_id" | "short_code", "event_type": "play"|"view", "platform"?,
+        "ts"?}`` as JSON or the text/plain ``navigator.sendBeacon`` sends; 202 with
+        ``result``: counted, duplicate (this visitor already counted), not_counted
+        (bots) or orphan (no such public asset or link: kept, never counted).
+        """
+        kind = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        try:
+            if kind not in BEACON_TYPES:
+                raise UnsupportedMediaType(
+                    "send the beacon as application/json or text/plain", code="bad_content_type"
+                )
+            body = await _read_body(receive, MAX_BEACON_BYTES)
+            if body is None:
+                return  # the client went away
+            event = parse_beacon(body)
+        except GifdistError as exc:
+            error = {"error": {"code": exc.code, "message": exc.message}}
+            await _send_json(send, exc.status, error)
+            return
+        user_agent = _header(scope, b"user-agent")
+        audience, _ = classify_user_agent(user_agent)
+        visitor = self.service.visitors.visitor_id(_client(scope), user_agent)
+        service = self.service
+        warm = (event.asset_id is None or service.asset_cache.get(event.asset_id) is not None) and (
+            event.short_code is None or service.link_cache.get(event.short_code) is not None
+        )
+        if warm:  # everything it needs is in memory: no thread hop
+            result = service.record_beacon(event, audience=audience, visitor=visitor)
+        else:
+            result = await anyio.to_thread.run_sync(
+                lambda: service.record_beacon(event, audience=audience, visitor=visitor)
+            )
+        await _send_json(send, 202, {"result": result})
 
     async def short_link(self, scope: Scope, send: Send, code: str) -> None:
         link = await self._link(code)
@@ -265,6 +310,31 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The request body, refused past ``limit`` bytes; None if the client disconnected."""
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        body += message.get("body", b"")
+        if len(body) > limit:
+            raise PayloadTooLarge(f"a beacon is at most {limit} bytes")
+        if not message.get("more_body", False):
+            return bytes(body)
+
+
+async def _send_json(send: Send, status: int, payload: dict[str, Any]) -> None:
+    body = json.dumps(payload).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _send_html(

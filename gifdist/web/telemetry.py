@@ -34,6 +34,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 SHORT_LINK_ROUTE = "/s/{code}"
 GIF_ROUTE = "/a/{asset_id}.gif"
+BEACON_ROUTE = "/api/v1/events"
 OTHER_ROUTE = "other"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _PROPAGATOR = TraceContextTextMapPropagator()
@@ -42,6 +43,7 @@ _HOT = (
     ("GET", SHORT_LINK_ROUTE, (200, 302, 404, 429)),
     ("GET", GIF_ROUTE, (200, 206, 304, 404, 416)),
     ("HEAD", GIF_ROUTE, (200, 304, 404)),
+    ("POST", BEACON_ROUTE, (202,)),
 )
 
 access_log = logging.getLogger("gifdist.access")
@@ -49,6 +51,8 @@ access_log = logging.getLogger("gifdist.access")
 
 def hot_route(method: str, path: str) -> str | None:
     """The template of a path the hot-path front answers, else None (mirrors ``HotPaths``)."""
+    if method == "POST" and path == BEACON_ROUTE:
+        return BEACON_ROUTE
     if method not in ("GET", "HEAD"):
         return None
     if path.startswith("/s/"):
