@@ -121,8 +121,8 @@ def configure_logging(settings: Settings, *, stream: IO[str] | None = None) -> l
         if server_logger.handlers:
             server_logger.handlers.clear()
             server_logger.propagate = True
-    if root.level > logging.DEBUG:  # alembic announces each plugin it loads at INFO
-        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if root.level > logging.DEBUG:  # alembic narrates every migration step at INFO
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,
