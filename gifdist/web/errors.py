@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
@@ -77,6 +78,29 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(request.url.path, exc.status_code, code, message, exc.headers)
 
 
+DATABASE_RETRY_AFTER = 5
+
+
+# Connection-level failures (server down, restarted, pool exhausted), not SQL errors.
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.DisconnectionError,
+    sqlalchemy.exc.TimeoutError,
+)
+
+
+async def _database_down(request: Request, exc: Exception) -> Response:
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(
+        request.url.path,
+        503,
+        "database_unavailable",
+        "the database is unavailable; try again shortly",
+        {"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(request.url.path, 500, "internal_error", "an unexpected error occurred")
@@ -86,4 +110,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GifdistError, _gifdist_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    for kind in DATABASE_DOWN:
+        app.add_exception_handler(kind, _database_down)
     app.add_exception_handler(Exception, _unexpected)

@@ -8,6 +8,7 @@ framework dependency solving); everything else falls through to the app.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -30,7 +31,10 @@ from gifdist.web.delivery import (
     send_file,
     send_stored,
 )
+from gifdist.web.errors import DATABASE_DOWN, DATABASE_RETRY_AFTER
 from gifdist.web.pages import asset_context, error_page, render
+
+log = logging.getLogger("gifdist.web")
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -54,18 +58,42 @@ class HotPaths:
         service.on_asset_changed.append(self.representations.invalidate)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            path: str = scope["path"]
-            if path.startswith("/s/"):
-                await self.short_link(scope, send, path[3:])
-                return
-            if path.startswith("/a/") and path.endswith(".gif"):
-                await self.gif(scope, receive, send, path[3:-4])
-                return
-        elif scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == BEACON_PATH:
-            await self.beacon(scope, receive, send)
+        handler = self._handler(scope)
+        if handler is None:
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        started = False
+
+        async def tracking_send(message: MutableMapping[str, Any]) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await handler(scope, receive, tracking_send)
+        except DATABASE_DOWN as exc:
+            if started:
+                raise
+            log.warning("database unavailable on %s: %s", scope["path"][:100], exc)
+            await _send_json(
+                send,
+                503,
+                {"error": {"code": "database_unavailable", "message": "try again shortly"}},
+                retry_after=DATABASE_RETRY_AFTER,
+            )
+
+    def _handler(self, scope: Scope) -> Callable[[Scope, Receive, Send], Awaitable[None]] | None:
+        if scope["type"] != "http":
+            return None
+        path: str = scope["path"]
+        if scope["method"] in ("GET", "HEAD"):
+            if path.startswith("/s/"):
+                return lambda sc, _r, se: self.short_link(sc, se, path[3:])
+            if path.startswith("/a/") and path.endswith(".gif"):
+                return lambda sc, r, se: self.gif(sc, r, se, path[3:-4])
+        elif scope["method"] == "POST" and path == BEACON_PATH:
+            return self.beacon
+        return None
 
     # lookups ------------------------------------------------------------------
 
@@ -326,13 +354,17 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
             return bytes(body)
 
 
-async def _send_json(send: Send, status: int, payload: dict[str, Any]) -> None:
+async def _send_json(
+    send: Send, status: int, payload: dict[str, Any], *, retry_after: int | None = None
+) -> None:
     body = json.dumps(payload).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         (b"cache-control", b"no-store"),
     ]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
