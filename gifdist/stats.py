@@ -133,6 +133,17 @@ class StatsReporter:
             **({"short_code": short_code} if short_code is not None else {}),
             **metrics_from_counts(totals),
             "total_events": sum(totals.values()),
+            "unique_visitors": self.store.unique_visitors(
+                asset_id=asset_id, short_code=short_code, start=window.start, end=window.end
+            ),
+            "audiences": {
+                "person": 0,
+                "bot": 0,
+                "crawler": 0,
+                **self.store.audiences(
+                    asset_id=asset_id, short_code=short_code, start=window.start, end=window.end
+                ),
+            },
             "platforms": {
                 p.value: metrics_from_counts(_by_type(counts, p.value)) for p in Platform
             },

@@ -116,6 +116,52 @@ class SqlAnalyticsStore:
         with self.engine.connect() as conn:
             return Counter({(p, t): int(n) for p, t, n in conn.execute(query)})
 
+    def audiences(
+        self,
+        *,
+        asset_id: str | None = None,
+        short_code: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> dict[str, int]:
+        """Events per audience (person, bot, crawler, orphan), crawlers included."""
+        r = analytics_rollups.c
+        query = select(r.audience, func.sum(r.count)).group_by(r.audience)
+        if asset_id is not None:
+            query = query.where(r.asset_id == asset_id)
+        if short_code is not None:
+            query = query.where(r.short_code == short_code)
+        if start is not None:
+            query = query.where(r.hour >= _ms(start) // HOUR_MS)
+        if end is not None:
+            query = query.where(r.hour <= _ms(end) // HOUR_MS)
+        with self.engine.connect() as conn:
+            return {audience: int(n) for audience, n in conn.execute(query)}
+
+    def unique_visitors(
+        self,
+        *,
+        asset_id: str | None = None,
+        short_code: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> int:
+        """Distinct people (daily-salted visitor hashes) in the raw events still kept."""
+        e = analytics_events.c
+        query = select(func.count(func.distinct(e.visitor))).where(
+            e.audience == "person", e.visitor.is_not(None)
+        )
+        if asset_id is not None:
+            query = query.where(e.asset_id == asset_id)
+        if short_code is not None:
+            query = query.where(e.short_code == short_code)
+        if start is not None:
+            query = query.where(e.ts_ms >= _ms(start))
+        if end is not None:
+            query = query.where(e.ts_ms <= _ms(end))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def asset_totals(
         self, *, start: datetime | None = None, end: datetime | None = None
     ) -> dict[str, Counter[str]]:
