@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
+import redis
 
 SERVER_KEY = "server-test-admin-key"
 
@@ -81,3 +84,45 @@ def _wait_ready(running: RunningServer) -> None:
         time.sleep(0.2)
     running.process.kill()
     raise AssertionError(f"server did not start:\n{running.log()}")
+
+
+@contextmanager
+def redis_process(port: int, workdir: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A private redis-server on ``port`` (so killing it disturbs nobody)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed (Debian package redis-server)")
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=port, socket_connect_timeout=0.2)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise
+            time.sleep(0.05)
+    try:
+        yield proc
+    finally:
+        client.close()
+        proc.kill()
+        proc.wait()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 from gif_factory import make_gif
+from servers import free_port, redis_process
 
 from gifdist.assets import AssetStatus
 from gifdist.service import Service
@@ -47,3 +48,37 @@ def _gif(tmp_path: Path) -> Path:
     path = tmp_path / "node.gif"
     path.write_bytes(make_gif(seed=77))
     return path
+
+
+def test_invalidation_survives_a_redis_restart(tmp_path: Path) -> None:
+    from gifdist.invalidation import RedisInvalidator
+
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    seen: list[str] = []
+    node_a = RedisInvalidator(url, lambda asset: None)
+    node_b = RedisInvalidator(url, seen.append)
+    try:
+        with redis_process(port, tmp_path):
+            node_a.start()
+            node_b.start()
+            node_a.publish("before")
+            _wait_for(lambda: "before" in seen)
+        node_a.publish("while-down")  # Redis is gone: best effort, never raises
+        with redis_process(port, tmp_path):
+            deadline = time.monotonic() + 15
+            while "after" not in seen and time.monotonic() < deadline:
+                node_a.publish("after")  # until node B has subscribed again
+                time.sleep(0.2)
+        assert "after" in seen
+        assert "while-down" not in seen  # a lost message is covered by the cache TTL
+    finally:
+        node_a.stop()
+        node_b.stop()
+
+
+def _wait_for(condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)

@@ -3,64 +3,18 @@
 from __future__ import annotations
 
 import logging
-import shutil
-import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import redis
-from servers import free_port
+from servers import free_port, redis_process
 
 from gifdist.ratelimit import LimitRule, RateLimitConfig, RateLimitStrategy, RedisLimitBackend
 from gifdist.web import ratelimits
 from gifdist.web.ratelimits import ResilientBackend
 
 pytestmark = pytest.mark.redis
-
-
-@contextmanager
-def redis_process(port: int, workdir: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A private redis-server on ``port`` (so killing it disturbs nobody)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed (Debian package redis-server)")
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port, socket_connect_timeout=0.2)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise
-            time.sleep(0.05)
-    try:
-        yield proc
-    finally:
-        client.close()
-        proc.kill()
-        proc.wait()
 
 
 def rule(name: str = "ip:198.51.100.7") -> LimitRule:
