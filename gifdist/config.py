@@ -118,6 +118,12 @@ class Settings(BaseSettings):
         description="For blobs in S3: proxy streams the bytes (Range passed through); redirect "
         "answers 302 to a presigned store URL.",
     )
+    quarantine_retention_days: int = Field(
+        90,
+        ge=0,
+        description="Days rejected GIFs' bytes are kept in quarantine for appeal or evidence "
+        "before they are purged (0: keep forever). Their hash stays refused.",
+    )
     report_threshold: int = Field(
         3, ge=1, description="Distinct reporters that take a public GIF down for review."
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from gifdist.assets import AssetRecord, AssetStatus
 from gifdist.metrics import record_moderation_decision
+from gifdist.periodic import PeriodicTask
 from gifdist.service import Service
 from gifdist.tracing import span
 
@@ -181,6 +182,8 @@ def install_moderation(service: Service) -> ModerationRunner:
     runner = ModerationRunner(service, pipeline)
     service.moderation = runner
     service.review = ReviewDesk(service, runner)
+    if settings.quarantine_retention_days:
+        service.background.append(quarantine_purge(service))
     if not scanning:
         return runner
     service.moderator = runner.process
@@ -212,3 +215,16 @@ def _add_openai(scanner: Any, settings: Any) -> None:
     openai = OpenAIVisual(vision)
     scanner.visual_scanner = WorstOf([local, openai]) if local is not None else openai
     log.info("moderation: OpenAI checks on (%s)", settings.openai_base_url or "api.openai.com")
+
+
+def quarantine_purge(service: Service) -> PeriodicTask:
+    """Hourly: delete quarantined bytes older than the retention setting."""
+    keep = service.settings.quarantine_retention_days * 86400
+
+    def purge() -> int:
+        removed: int = service.blobs.purge_quarantined(keep)
+        if removed:
+            log.info("purged %d quarantined GIFs older than %d days", removed, keep // 86400)
+        return removed
+
+    return PeriodicTask("quarantine-purge", 3600.0, purge)

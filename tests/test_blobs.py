@@ -134,3 +134,20 @@ def test_unreachable_s3_is_not_ready(tmp_path: Path, monkeypatch: pytest.MonkeyP
     )
     with pytest.raises(OSError):
         store.check()
+
+
+def test_s3_quarantined_blobs_are_purged_by_age(s3_store: S3BlobStore) -> None:
+    sha = put(s3_store, b"GIF89a evidence")
+    s3_store.quarantine(sha)
+    assert s3_store.purge_quarantined(3600) == 0  # recent: kept for appeal
+    assert s3_store.purge_quarantined(-5) == 1  # everything older than five seconds from now
+    assert s3_store.restore(sha) is False
+
+
+def test_local_quarantine_purge_by_age(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "blobs")
+    sha = put(store, b"GIF89a evidence")
+    store.quarantine(sha)
+    assert store.purge_quarantined(3600) == 0
+    assert store.purge_quarantined(-5) == 1
+    assert store.restore(sha) is False

@@ -274,3 +274,30 @@ def test_running_server_hides_an_upload_until_the_worker_approves(tmp_path: Path
                 time.sleep(0.1)
             assert all(public == 404 for status, public in statuses if status == "pending")
             assert statuses[-1] == ("approved", 200), server.log()[-2000:]
+
+
+def test_quarantined_bytes_are_purged_after_the_retention(
+    client: TestClient, service: Service
+) -> None:
+    import os
+
+    from gifdist.moderation_worker import quarantine_purge
+
+    data = make_gif(width=32, height=24, frames=3, seed=9)
+    asset_id = client.post("/api/v1/assets", files={"file": ("a.gif", data, "image/gif")}).json()[
+        "asset_id"
+    ]
+    client.post(f"/api/v1/moderation/assets/{asset_id}/decision", json={"decision": "reject"})
+    record = service.require_asset(asset_id)
+    held = service.blobs.quarantine_dir / record.sha256
+    assert held.is_file()
+    purge = quarantine_purge(service)
+    assert purge.run() == 0  # just quarantined: kept for appeal
+    old = held.stat().st_mtime - 91 * 86400
+    os.utime(held, (old, old))
+    assert purge.run() == 1 and not held.exists()
+    appeal = client.post(
+        f"/api/v1/moderation/assets/{asset_id}/decision", json={"decision": "approve"}
+    )
+    assert appeal.status_code == 409 and "no longer kept" in appeal.json()["error"]["message"]
+    assert client.get(f"/a/{asset_id}.gif", headers=BROWSER).status_code == 404

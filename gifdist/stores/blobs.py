@@ -46,6 +46,10 @@ class BlobStore(Protocol):
         """Move a quarantined blob back (an appeal succeeded); False if it is not held."""
         ...
 
+    def purge_quarantined(self, older_than: float) -> int:
+        """Delete blobs quarantined more than ``older_than`` seconds ago; how many."""
+        ...
+
     def check(self) -> None:
         """Raise OSError if the store cannot be written."""
         ...
@@ -94,7 +98,12 @@ class LocalBlobStore:
     def quarantine(self, sha256: str) -> None:
         source = self.path_for(sha256)
         if source.exists():
-            os.replace(source, self.quarantine_dir / sha256)
+            target = self.quarantine_dir / sha256
+            os.replace(source, target)
+            os.utime(target)  # the retention clock starts now
+
+    def purge_quarantined(self, older_than: float) -> int:
+        return remove_old_files(self.quarantine_dir, older_than)
 
     def restore(self, sha256: str) -> bool:
         held = self.quarantine_dir / sha256

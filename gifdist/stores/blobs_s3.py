@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -160,6 +161,18 @@ class S3BlobStore:
             return False
         self._call(self.client.delete_object, Bucket=self.bucket, Key=held)
         return True
+
+    def purge_quarantined(self, older_than: float) -> int:
+        cutoff = time.time() - older_than
+        prefix = self.key_for("0" * 64, quarantined=True).rsplit("/", 1)[0] + "/"
+        paginator = self.client.get_paginator("list_objects_v2")
+        removed = 0
+        for page in self._call(lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=prefix))):
+            for item in page.get("Contents", []):
+                if item["LastModified"].timestamp() < cutoff:
+                    self._call(self.client.delete_object, Bucket=self.bucket, Key=item["Key"])
+                    removed += 1
+        return removed
 
     def check(self) -> None:
         try:
