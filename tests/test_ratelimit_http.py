@@ -145,3 +145,23 @@ def test_unreachable_redis_refuses_when_configured(tmp_path: Path) -> None:
         health = httpx.get(f"{server.base}/healthz")
     assert response.status_code == 503 and response.headers["retry-after"]
     assert health.status_code == 200
+
+
+def test_a_beacon_flood_from_one_visitor_is_refused(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path, f"sqlite:///{tmp_path / 'b.sqlite'}", rate_limits="on", rate_limit_beacons=3
+    )
+    service = Service(settings)
+    try:
+        with TestClient(create_app(service=service)) as client:
+            body = {"asset_id": "0123456789abcdef", "event_type": "play"}
+            flood = [
+                client.post("/api/v1/events", json=body, headers={"User-Agent": "storm/1"})
+                for _ in range(5)
+            ]
+            assert [r.status_code for r in flood] == [202, 202, 202, 429, 429]
+            assert flood[3].json()["error"]["code"] == "rate_limited"
+            other = client.post("/api/v1/events", json=body, headers={"User-Agent": "calm/2"})
+            assert other.status_code == 202  # another visitor has its own budget
+    finally:
+        service.close()
