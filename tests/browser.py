@@ -33,15 +33,25 @@ def chromium_path() -> str:
     return path
 
 
+# Chromium's own headless user agent says "HeadlessChrome", which gifdist counts as a
+# crawler; pages that must count as a person's visit pass this one instead.
+PERSON_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.0.0 Safari/537.36"
+)
+
+
 @contextmanager
-def browser_page() -> Iterator[tuple[Any, list[str]]]:
+def browser_page(user_agent: str | None = None) -> Iterator[tuple[Any, list[str]]]:
     """A fresh page plus the list its console errors and page errors are collected in."""
     from playwright.sync_api import sync_playwright
 
     errors: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1100, "height": 900})
+        context = browser.new_context(
+            viewport={"width": 1100, "height": 900}, user_agent=user_agent
+        )
         context.grant_permissions(["clipboard-read", "clipboard-write"])
         page = context.new_page()
         page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)

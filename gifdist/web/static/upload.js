@@ -9,8 +9,8 @@
   const csrf = form.dataset.csrf;
   const maxBytes = Number(form.dataset.maxBytes);
   const platforms = [
-    ["slack", "Slack link"], ["discord", "Discord link"], ["teams", "Teams link"],
-    ["twitter", "X / Twitter link"], ["facebook", "Facebook link"], ["web", "plain link"],
+    ["slack", "Slack"], ["discord", "Discord"], ["teams", "Teams"],
+    ["twitter", "X / Twitter"], ["facebook", "Facebook"], ["web", "plain"],
   ];
   const statusText = {
     pending: "Waiting for the safety check: only you can see it until it is approved.",
@@ -45,36 +45,64 @@
     el.hidden = false;
     item.querySelector(".state").textContent = "refused";
     item.querySelector("progress").hidden = true;
+    const result = item.querySelector(".result");
+    if (result && result.hidden) { result.remove(); }
   }
 
   function shareButtons(item, asset) {
     const box = item.querySelector(".shares");
+    const shown = item.querySelector(".share-link");
+    const field = shown.querySelector("input");
+    const said = item.querySelector(".copy-status");
     const links = {};
+    field.id = "share-link-" + asset.asset_id;
+    shown.querySelector("label").htmlFor = field.id;
     platforms.forEach(function (pair) {
+      const via = pair[0];
+      const label = "Copy " + pair[1] + " link";
       const button = document.createElement("button");
       button.type = "button";
       button.className = "secondary";
-      button.textContent = "Copy " + pair[1];
-      button.dataset.via = pair[0];
+      button.textContent = label;
+      button.dataset.via = via;
       button.addEventListener("click", function () {
-        const ready = links[pair[0]] ? Promise.resolve(links[pair[0]])
-          : api("POST", "/api/v1/assets/" + asset.asset_id + "/links", { via: pair[0] })
-              .then(function (link) { links[pair[0]] = link; return link; });
+        button.disabled = true;
+        const ready = links[via] ? Promise.resolve(links[via])
+          : api("POST", "/api/v1/assets/" + asset.asset_id + "/links", { via: via })
+              .then(function (link) { links[via] = link; return link; });
         ready.then(function (link) {
           button.dataset.url = link.short_url;
-          return navigator.clipboard.writeText(link.short_url).catch(function () {});
-        }).then(function () {
-          button.textContent = "Copied " + pair[1] + " link";
-          setTimeout(function () { button.textContent = "Copy " + pair[1]; }, 2500);
-        }).catch(function (err) { showError(item, err.message); });
+          field.value = link.short_url;
+          shown.querySelector("label").textContent = pair[1] + " link";
+          shown.hidden = false;
+          return copy(link.short_url).then(function () {
+            button.textContent = "Copied";
+            button.classList.add("copied");
+            said.textContent = pair[1] + " link copied to the clipboard.";
+            setTimeout(function () { button.textContent = label; button.classList.remove("copied"); }, 2500);
+          }, function () {
+            said.textContent = "Could not reach the clipboard: the " + pair[1] + " link is selected below, copy it yourself.";
+            field.focus();
+            field.select();
+          });
+        }).catch(function (err) {
+          said.textContent = "Could not make the " + pair[1] + " link: " + err.message;
+        }).then(function () { button.disabled = false; });
       });
       box.appendChild(button);
     });
   }
 
+  function copy(text) {
+    if (!navigator.clipboard) { return Promise.reject(new Error("no clipboard")); }
+    return navigator.clipboard.writeText(text);
+  }
+
   function watchStatus(item, asset) {
     const el = item.querySelector(".status");
     el.textContent = statusText[asset.status] || asset.status;
+    item.querySelector(".state").textContent = asset.status === "approved" ? "ready" : asset.status;
+    item.querySelector(".shares").hidden = asset.status === "rejected";
     if (asset.status !== "pending") { return; }
     setTimeout(function () {
       api("GET", "/api/v1/assets/" + asset.asset_id).then(function (fresh) { watchStatus(item, fresh); })
@@ -84,6 +112,7 @@
 
   function showResult(item, asset) {
     item.querySelector(".state").textContent = "uploaded";
+    item.querySelector("progress").hidden = true;
     item.querySelector("progress").value = 100;
     const result = item.querySelector(".result");
     const img = item.querySelector(".thumb");
@@ -102,14 +131,16 @@
   function upload(file) {
     const item = template.content.firstElementChild.cloneNode(true);
     item.querySelector(".name").textContent = file.name;
+    item.querySelector("progress").setAttribute("aria-label", "Uploading " + file.name);
     item.querySelector(".state").textContent = "uploading";
     list.appendChild(item);
     if (file.type && file.type !== "image/gif") { showError(item, "Not a GIF: only .gif files can be uploaded."); return; }
     if (file.size > maxBytes) { showError(item, "Too large: the limit is " + Math.round(maxBytes / 1048576) + " MB."); return; }
     const data = new FormData();
     data.append("file", file, file.name);
-    data.append("title", form.title.value || file.name.replace(/\.gif$/i, ""));
-    if (form.tags.value) { data.append("tags", form.tags.value); }
+    data.append("title", document.getElementById("title").value || file.name.replace(/\.gif$/i, ""));
+    const tags = document.getElementById("tags").value;
+    if (tags) { data.append("tags", tags); }
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/v1/assets");
     xhr.setRequestHeader("X-CSRF-Token", csrf);
