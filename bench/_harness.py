@@ -70,6 +70,13 @@ def wait_http(url: str, timeout: float = 30) -> None:
 class Gifdist:
     base: str
     data_dir: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def stop(self) -> None:
+        """Stop the server gracefully (it flushes what it holds); its data dir stays."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
 
     def upload(self, data: bytes, title: str = "bench") -> dict:
         headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
@@ -128,10 +135,11 @@ def gifdist_server(server: str = "granian", **env: str) -> Iterator[Gifdist]:
     )
     try:
         wait_http(f"{base}/healthz")
-        yield Gifdist(base, data_dir)
+        yield Gifdist(base, data_dir, proc)
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=60)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
