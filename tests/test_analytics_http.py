@@ -85,6 +85,9 @@ def test_unfurls_clicks_and_plays_are_attributed_to_platforms(
 
     link = stats(client, f"/api/v1/links/{code}/stats")
     assert link["asset_id"] == asset_id and link["short_code"] == code
+    assert client.get(f"/api/v1/links/{code}").json()["clicks"] == 4  # the seed's counter
+    overall = stats(client, "/api/v1/stats", interval="day")
+    assert (overall["views"], overall["clicks"], overall["plays"]) == (4, 4, 1)
     assert (link["views"], link["clicks"], link["plays"]) == (3, 4, 0)
     # the crawler's visits are kept as raw events, never counted
     audiences = {e.audience for e in service.analytics_store.events(asset_id, None, None)}

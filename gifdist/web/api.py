@@ -140,7 +140,8 @@ async def get_link(code: str, request: Request) -> dict[str, Any]:
     link = await run_in_threadpool(service.get_link, code)
     if link is None:
         raise NotFound(f"no short link {code[:64]!r}")
-    return service.link_json(link)
+    metrics = await run_in_threadpool(service.tracker.get_short_link_metrics, link["short_code"])
+    return {**service.link_json(link), "clicks": metrics["clicks"]}
 
 
 # analytics -----------------------------------------------------------------------
@@ -198,6 +199,22 @@ async def link_stats(
     )
     report["asset_id"] = link["asset_id"]
     return _stats_response(report, format, series_csv, f"{link['short_code']}-stats")
+
+
+@router.get("/stats", summary="Views, plays, clicks and CTR of every asset together")
+async def overall_stats(
+    request: Request,
+    start: str | None = Query(None, alias="from", max_length=40),
+    end: str | None = Query(None, alias="to", max_length=40),
+    interval: str | None = Query(None, max_length=8),
+    format: str = Query("json", max_length=8),
+) -> Any:
+    """The same report as an asset's, over every asset (``format=csv`` for the series)."""
+    service = service_of(request)
+    await authorise(request, Scope.STATS)
+    window = make_window(start, end, interval)
+    report = await run_in_threadpool(lambda: service.stats.report(window))
+    return _stats_response(report, format, series_csv, "all-stats")
 
 
 @router.get("/stats/top", summary="Top assets by a metric")
