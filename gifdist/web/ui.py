@@ -413,7 +413,7 @@ def _dashboard_data(service: Service, query: DashboardQuery, window: Window) -> 
     if asset:
         csv_url = _query_url(f"/api/v1/assets/{asset.asset_id}/stats", **api, format="csv")
     else:
-        csv_url = _query_url("/api/v1/stats/top", **api, metric=query.metric, format="csv")
+        csv_url = _query_url("/api/v1/stats", **api, format="csv")
     series = report["series"]
     return {
         "asset": asset,
