@@ -131,6 +131,7 @@ class ReviewDesk:
             {
                 **r.to_json(base),
                 "content_url": f"{base}/api/v1/assets/{r.asset_id}/content",
+                "frames_url": f"{base}/api/v1/assets/{r.asset_id}/frames",
                 "moderation": r.moderation or {},
                 "report_reasons": reasons.get(r.asset_id, []),
             }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import logging
 import os
 import secrets
@@ -41,6 +42,7 @@ from gifdist.errors import (
 )
 from gifdist.ingest import EventBuffer, RetentionTask
 from gifdist.keys import ApiKey, KeyRing, Scope
+from gifdist.media.frames import sample_frames
 from gifdist.media.gif import GifLimits, inspect_gif
 from gifdist.metrics import UploadOutcome, record_upload
 from gifdist.sharelinks import ShareLinkGenerator, is_valid_short_code
@@ -107,6 +109,7 @@ class Service:
         )
         self.link_cache: TTLCache[str, dict[str, Any]] = TTLCache(100_000, ttl=None)
         self.asset_cache: TTLCache[str, AssetRecord] = TTLCache(50_000, ttl=2.0)
+        self.frame_cache: TTLCache[tuple[str, int], list[dict[str, Any]]] = TTLCache(64, ttl=600)
         self.on_asset_changed: list[Callable[[str], None]] = []
         self.moderator: Callable[[str], AssetRecord | None] | None = None
         self.background: list[BackgroundTask] = []
@@ -382,6 +385,30 @@ class Service:
             )
         )
         return "counted" if audience == "person" else "not_counted"
+
+    # frames for reviewers ---------------------------------------------------------
+
+    def sampled_frames(self, asset_id: str, max_frames: int = 6) -> list[dict[str, Any]]:
+        """The frames the visual scanner samples (first, last, scene changes, evenly
+        spaced), as small PNGs: what a reviewer should look at. Cached per asset."""
+        cached = self.frame_cache.get((asset_id, max_frames))
+        if cached is not None:
+            return cached
+        record = self.require_asset(asset_id)
+        path = self.blob_path(record)
+        if path is None:
+            raise NotFound("the bytes of this GIF are not on this node's disk")
+        frames = []
+        for frame in sample_frames(path, max_frames=max_frames):
+            image = frame.image.copy()
+            image.thumbnail((320, 320))
+            out = io.BytesIO()
+            image.save(out, "PNG", optimize=True)
+            frames.append(
+                {"index": frame.index, "reason": str(frame.reason), "png": out.getvalue()}
+            )
+        self.frame_cache.set((asset_id, max_frames), frames)
+        return frames
 
     # private assets and signed URLs ---------------------------------------------
 

@@ -183,9 +183,16 @@ def test_moderator_approves_a_reported_gif(server: RunningServer) -> None:
         assert "Reported <b>cat</b>" in item.locator("h3").inner_text()
         assert "looks like <script>spam</script>" in item.inner_text()
         assert "flagged" in item.inner_text()
-        image = item.locator("img")
+        image = item.locator("img").first
         assert image.get_attribute("width") == "64" and image.get_attribute("height") == "48"
         assert image.evaluate("img => img.complete && img.naturalWidth") == 64
+        frames = item.locator(".frame-strip img")
+        assert frames.count() >= 2  # the frames the scanner samples, for the reviewer
+        frames.last.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "els => els.every(img => img.complete && img.naturalWidth > 0)",
+            arg=frames.element_handles(),
+        )
         check_page(page, "moderation")
         assert fits_a_phone(page)
 

@@ -301,3 +301,30 @@ def test_quarantined_bytes_are_purged_after_the_retention(
     )
     assert appeal.status_code == 409 and "no longer kept" in appeal.json()["error"]["message"]
     assert client.get(f"/a/{asset_id}.gif", headers=BROWSER).status_code == 404
+
+
+def test_reviewers_see_the_frames_the_scanner_samples(client: TestClient, service: Service) -> None:
+    import io
+
+    from PIL import Image
+
+    data = make_gif(width=48, height=40, frames=12, seed=10, pattern="noise")
+    asset_id = client.post("/api/v1/assets", files={"file": ("a.gif", data, "image/gif")}).json()[
+        "asset_id"
+    ]
+    listing = client.get(f"/api/v1/assets/{asset_id}/frames")
+    assert listing.status_code == 200, listing.text
+    frames = listing.json()["frames"]
+    indexes = [f["index"] for f in frames]
+    assert indexes[0] == 0 and indexes[-1] == 11 and 2 <= len(frames) <= 6
+    assert {f["reason"] for f in frames} >= {"first", "last"}
+    png = client.get(frames[1]["url"].replace("http://gifdist.test", ""))
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(png.content)).size == (48, 40)
+    assert client.get(f"/api/v1/assets/{asset_id}/frames/999.png").status_code == 404
+    assert client.get("/api/v1/assets/0123456789abcdef/frames").status_code == 404
+    reader, _ = service.keys.create("reader", [Scope.READ])
+    refused = client.get(
+        f"/api/v1/assets/{asset_id}/frames", headers={"Authorization": f"Bearer {reader}"}
+    )
+    assert refused.status_code == 403

@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from gifdist.errors import InvalidInput, PayloadTooLarge
+from gifdist.errors import InvalidInput, NotFound, PayloadTooLarge
 from gifdist.keys import Scope
 from gifdist.review import audit_csv
 from gifdist.stats import parse_time
@@ -53,6 +53,41 @@ async def report_asset(asset_id: str, request: Request) -> JSONResponse:
     client = request.client.host if request.client else None
     result = await run_in_threadpool(service.review.report, asset_id, reason, client)
     return JSONResponse(result, status_code=202)
+
+
+@router.get("/assets/{asset_id}/frames", summary="The frames a reviewer should look at")
+async def sampled_frames(asset_id: str, request: Request) -> dict[str, Any]:
+    """The frames the visual scanner samples (first, last, scene changes, evenly
+    spaced), each with a PNG URL, so a reviewer sees what the scanner saw."""
+    service = service_of(request)
+    await authorise(request, Scope.MODERATE)
+    frames = await run_in_threadpool(service.sampled_frames, asset_id)
+    base = f"{service.settings.base_url}/api/v1/assets/{asset_id}/frames"
+    return {
+        "asset_id": asset_id,
+        "frames": [
+            {"index": f["index"], "reason": f["reason"], "url": f"{base}/{f['index']}.png"}
+            for f in frames
+        ],
+    }
+
+
+@router.get("/assets/{asset_id}/frames/{index}.png", summary="One sampled frame as PNG")
+async def sampled_frame(asset_id: str, index: int, request: Request) -> Response:
+    service = service_of(request)
+    await authorise(request, Scope.MODERATE)
+    frames = await run_in_threadpool(service.sampled_frames, asset_id)
+    for frame in frames:
+        if frame["index"] == index:
+            return Response(
+                frame["png"],
+                media_type="image/png",
+                headers={
+                    "Cache-Control": "private, max-age=600",
+                    "X-Content-Type-Options": "nosniff",
+                },
+            )
+    raise NotFound(f"frame {index} is not one of the sampled frames")
 
 
 @router.get("/moderation/queue", summary="GIFs waiting for a moderator")

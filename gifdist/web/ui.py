@@ -509,10 +509,23 @@ def _audit_entries(service: Service, query: AuditQuery) -> list[dict[str, Any]]:
     return [entry.to_dict() for entry in reversed(entries)]
 
 
+FRAME_PREVIEWS = 10
+
+
 def _queue_items(service: Service, status: str) -> list[dict[str, Any]]:
     if status not in dict(QUEUE_FILTERS):
         raise InvalidInput("status must be flagged or pending", code="bad_status")
     items: list[dict[str, Any]] = service.review.queue(status or None, 50, 0)
+    for position, item in enumerate(items):
+        item["frames"] = []
+        if position < FRAME_PREVIEWS:  # decoding costs; the rest show theirs when reached
+            try:
+                item["frames"] = [
+                    {k: v for k, v in f.items() if k != "png"}
+                    for f in service.sampled_frames(item["asset_id"])
+                ]
+            except (GifdistError, OSError, ValueError):
+                item["frames"] = []  # bytes elsewhere or unreadable: the GIF is still shown
     return items
 
 
