@@ -386,6 +386,19 @@ class Service:
         )
         return "counted" if audience == "person" else "not_counted"
 
+    # who may see which stats ------------------------------------------------------
+
+    def stats_scope(self, key: ApiKey | None) -> list[str] | None:
+        """The assets whose stats ``key`` may see: None (all) for admins and local use."""
+        if key is None or key.allows(Scope.ADMIN):
+            return None
+        return self.assets.ids_for_owner(key.key_id)
+
+    def check_stats_access(self, key: ApiKey | None, record: AssetRecord) -> None:
+        """Uploaders see their own GIFs' stats; admins see everyone's."""
+        if key is not None and not _may_manage(key, record):
+            raise Forbidden("only the uploader or an admin may see this GIF's stats")
+
     # frames for reviewers ---------------------------------------------------------
 
     def sampled_frames(self, asset_id: str, max_frames: int = 6) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -115,15 +116,19 @@ class StatsReporter:
         self.store = store
 
     def report(
-        self, window: Window, *, asset_id: str | None = None, short_code: str | None = None
+        self,
+        window: Window,
+        *,
+        asset_id: str | None = None,
+        short_code: str | None = None,
+        asset_ids: Sequence[str] | None = None,
     ) -> dict[str, Any]:
-        counts = self.store.counts(
-            asset_id=asset_id, short_code=short_code, start=window.start, end=window.end
-        )
+        """One asset's, one link's, or (``asset_ids``, or everything) several assets' stats."""
+        scope = {"asset_id": asset_id, "short_code": short_code, "asset_ids": asset_ids}
+        counts = self.store.counts(**scope, start=window.start, end=window.end)
         totals = _by_type(counts)
         series = self.store.series(
-            asset_id=asset_id,
-            short_code=short_code,
+            **scope,
             start=window.series_start,
             end=window.series_end,
             interval=window.interval,
@@ -134,15 +139,13 @@ class StatsReporter:
             **metrics_from_counts(totals),
             "total_events": sum(totals.values()),
             "unique_visitors": self.store.unique_visitors(
-                asset_id=asset_id, short_code=short_code, start=window.start, end=window.end
+                **scope, start=window.start, end=window.end
             ),
             "audiences": {
                 "person": 0,
                 "bot": 0,
                 "crawler": 0,
-                **self.store.audiences(
-                    asset_id=asset_id, short_code=short_code, start=window.start, end=window.end
-                ),
+                **self.store.audiences(**scope, start=window.start, end=window.end),
             },
             "platforms": {
                 p.value: metrics_from_counts(_by_type(counts, p.value)) for p in Platform
@@ -159,6 +162,7 @@ class StatsReporter:
         limit: int = 10,
         min_views: int = 0,
         with_series: bool = False,
+        asset_ids: Sequence[str] | None = None,
     ) -> dict[str, Any]:
         if metric not in METRICS:
             raise InvalidInput(
@@ -166,7 +170,9 @@ class StatsReporter:
             )
         rows = [
             {"asset_id": asset, **metrics_from_counts(counts)}
-            for asset, counts in self.store.asset_totals(start=window.start, end=window.end).items()
+            for asset, counts in self.store.asset_totals(
+                start=window.start, end=window.end, asset_ids=asset_ids
+            ).items()
             if counts["view"] >= min_views
         ]
         rows.sort(key=lambda row: (-row[metric], row["asset_id"]))

@@ -252,3 +252,30 @@ def test_events_are_written_behind_not_on_the_request(client: TestClient, servic
     while service.tracker.get_asset_metrics(asset_id)["views"] == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert service.tracker.get_asset_metrics(asset_id)["views"] == 1
+
+
+def test_uploaders_see_only_their_own_gifs_stats(client: TestClient, service: Service) -> None:
+    alice, _ = service.keys.create("alice")  # upload, links, read, stats
+    as_alice = {"Authorization": f"Bearer {alice}"}
+    mine = client.post(
+        "/api/v1/assets",
+        files={"file": ("a.gif", make_gif(seed=21), "image/gif")},
+        headers=as_alice,
+    ).json()["asset_id"]
+    theirs, their_code = shared_asset(client, seed=22)  # uploaded with the admin key
+    my_code = client.post(f"/api/v1/assets/{mine}/links", json={}, headers=as_alice).json()[
+        "short_code"
+    ]
+    get(client, f"/s/{my_code}", SLACKBOT)
+    get(client, f"/s/{their_code}", SLACKBOT)
+    get(client, f"/s/{their_code}", DISCORDBOT)
+    service.events.flush()
+
+    top = client.get("/api/v1/stats/top", headers=as_alice).json()["assets"]
+    assert [row["asset_id"] for row in top] == [mine]
+    assert client.get("/api/v1/stats", headers=as_alice).json()["views"] == 1
+    assert client.get("/api/v1/stats").json()["views"] == 3  # the admin sees everything
+    assert client.get(f"/api/v1/assets/{mine}/stats", headers=as_alice).status_code == 200
+    for path in (f"/api/v1/assets/{theirs}/stats", f"/api/v1/links/{their_code}/stats"):
+        refused = client.get(path, headers=as_alice)
+        assert refused.status_code == 403, path

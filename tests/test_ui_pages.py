@@ -297,3 +297,25 @@ def test_the_line_chart_fits_every_point_inside_the_plot() -> None:
     assert all(0 <= y <= chart["base_y"] for _, y in points)
     assert chart["y_ticks"][-1]["label"] == "25"
     assert chart["x_ticks"][0]["label"] == "00:00"
+
+
+def test_the_dashboard_of_an_uploader_shows_only_their_gifs(
+    client: TestClient, service: Service
+) -> None:
+    theirs = upload(client, "Admin's secret GIF", seed=71)  # with the admin key
+    alice, _ = service.keys.create("alice")
+    mine = client.post(
+        "/api/v1/assets",
+        files={"file": ("m.gif", make_gif(width=40, height=30, seed=72), "image/gif")},
+        data={"title": "Alice's GIF"},
+        headers={"Authorization": f"Bearer {alice}"},
+    ).json()
+    record(service, theirs["asset_id"], views=7, clicks=1)
+    record(service, mine["asset_id"], views=2, clicks=1)
+    client.headers.pop("Authorization")
+    sign_in(client, alice)
+    page = client.get("/dashboard").text
+    assert "Alice&#39;s GIF" in page or "Alice's GIF" in page
+    assert "secret GIF" not in page
+    refused = client.get(f"/dashboard?asset={theirs['asset_id']}")
+    assert refused.status_code == 403

@@ -95,6 +95,7 @@ class SqlAnalyticsStore:
         self,
         *,
         asset_id: str | None = None,
+        asset_ids: Sequence[str] | None = None,
         short_code: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
@@ -107,6 +108,8 @@ class SqlAnalyticsStore:
         )
         if asset_id is not None:
             query = query.where(r.asset_id == asset_id)
+        if asset_ids is not None:
+            query = query.where(r.asset_id.in_(list(asset_ids)))
         if short_code is not None:
             query = query.where(r.short_code == short_code)
         if start is not None:
@@ -120,6 +123,7 @@ class SqlAnalyticsStore:
         self,
         *,
         asset_id: str | None = None,
+        asset_ids: Sequence[str] | None = None,
         short_code: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
@@ -129,6 +133,8 @@ class SqlAnalyticsStore:
         query = select(r.audience, func.sum(r.count)).group_by(r.audience)
         if asset_id is not None:
             query = query.where(r.asset_id == asset_id)
+        if asset_ids is not None:
+            query = query.where(r.asset_id.in_(list(asset_ids)))
         if short_code is not None:
             query = query.where(r.short_code == short_code)
         if start is not None:
@@ -142,6 +148,7 @@ class SqlAnalyticsStore:
         self,
         *,
         asset_id: str | None = None,
+        asset_ids: Sequence[str] | None = None,
         short_code: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
@@ -153,6 +160,8 @@ class SqlAnalyticsStore:
         )
         if asset_id is not None:
             query = query.where(e.asset_id == asset_id)
+        if asset_ids is not None:
+            query = query.where(e.asset_id.in_(list(asset_ids)))
         if short_code is not None:
             query = query.where(e.short_code == short_code)
         if start is not None:
@@ -163,14 +172,21 @@ class SqlAnalyticsStore:
             return int(conn.execute(query).scalar_one())
 
     def asset_totals(
-        self, *, start: datetime | None = None, end: datetime | None = None
+        self,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        asset_ids: Sequence[str] | None = None,
     ) -> dict[str, Counter[str]]:
         """Counts per asset and event type: all-time from the totals table, else rollups."""
         if start is None and end is None:
             t = analytics_totals.c
             totals: dict[str, Counter[str]] = {}
+            query = select(t.asset_id, t.event_type, t.count)
+            if asset_ids is not None:
+                query = query.where(t.asset_id.in_(list(asset_ids)))
             with self.engine.connect() as conn:
-                for asset, kind, n in conn.execute(select(t.asset_id, t.event_type, t.count)):
+                for asset, kind, n in conn.execute(query):
                     totals.setdefault(asset, Counter())[kind] += int(n)
             return totals
         r = analytics_rollups.c
@@ -183,6 +199,8 @@ class SqlAnalyticsStore:
             query = query.where(r.hour >= _ms(start) // HOUR_MS)
         if end is not None:
             query = query.where(r.hour <= _ms(end) // HOUR_MS)
+        if asset_ids is not None:
+            query = query.where(r.asset_id.in_(list(asset_ids)))
         found: dict[str, Counter[str]] = {}
         with self.engine.connect() as conn:
             for asset, kind, n in conn.execute(query):
@@ -193,6 +211,7 @@ class SqlAnalyticsStore:
         self,
         *,
         asset_id: str | None = None,
+        asset_ids: Sequence[str] | None = None,
         short_code: str | None = None,
         start: datetime,
         end: datetime,
@@ -211,6 +230,8 @@ class SqlAnalyticsStore:
         )
         if asset_id is not None:
             query = query.where(r.asset_id == asset_id)
+        if asset_ids is not None:
+            query = query.where(r.asset_id.in_(list(asset_ids)))
         if short_code is not None:
             query = query.where(r.short_code == short_code)
         step = 24 if interval == "day" else 1

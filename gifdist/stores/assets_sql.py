@@ -156,6 +156,12 @@ class SqlAssetStore:
         with self.engine.connect() as conn:
             return [_record(row) for row in conn.execute(query).mappings()]
 
+    def ids_for_owner(self, owner_key_id: str) -> list[str]:
+        """Every asset id uploaded with this key."""
+        query = select(assets.c.asset_id).where(assets.c.owner_key_id == owner_key_id)
+        with self.engine.connect() as conn:
+            return [str(row[0]) for row in conn.execute(query)]
+
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(assets)).scalar_one())

@@ -172,9 +172,10 @@ async def asset_stats(
     ``from``–``to`` (ISO 8601 or epoch seconds) by ``interval`` hour or day;
     ``format=csv`` gives the series as CSV."""
     service = service_of(request)
-    await authorise(request, Scope.STATS)
+    key = await authorise(request, Scope.STATS)
     window = make_window(start, end, interval)
     record = await run_in_threadpool(service.require_asset, asset_id)
+    service.check_stats_access(key, record)
     report = await run_in_threadpool(lambda: service.stats.report(window, asset_id=record.asset_id))
     return _stats_response(report, format, series_csv, f"{record.asset_id}-stats")
 
@@ -189,11 +190,13 @@ async def link_stats(
     format: str = Query("json", max_length=8),
 ) -> Any:
     service = service_of(request)
-    await authorise(request, Scope.STATS)
+    key = await authorise(request, Scope.STATS)
     window = make_window(start, end, interval)
     link = await run_in_threadpool(service.get_link, code)
     if link is None:
         raise NotFound(f"no short link {code[:64]!r}")
+    record = await run_in_threadpool(service.require_asset, link["asset_id"])
+    service.check_stats_access(key, record)
     report = await run_in_threadpool(
         lambda: service.stats.report(window, short_code=link["short_code"])
     )
@@ -211,9 +214,10 @@ async def overall_stats(
 ) -> Any:
     """The same report as an asset's, over every asset (``format=csv`` for the series)."""
     service = service_of(request)
-    await authorise(request, Scope.STATS)
+    key = await authorise(request, Scope.STATS)
     window = make_window(start, end, interval)
-    report = await run_in_threadpool(lambda: service.stats.report(window))
+    scope = await run_in_threadpool(service.stats_scope, key)
+    report = await run_in_threadpool(lambda: service.stats.report(window, asset_ids=scope))
     return _stats_response(report, format, series_csv, "all-stats")
 
 
@@ -232,11 +236,17 @@ async def top_assets(
     seen twice from topping the CTR list. With ``interval``, each asset carries its
     series."""
     service = service_of(request)
-    await authorise(request, Scope.STATS)
+    key = await authorise(request, Scope.STATS)
     window = make_window(start, end, interval)
+    scope = await run_in_threadpool(service.stats_scope, key)
     report = await run_in_threadpool(
         lambda: service.stats.top(
-            window, metric=metric, limit=limit, min_views=min_views, with_series=bool(interval)
+            window,
+            metric=metric,
+            limit=limit,
+            min_views=min_views,
+            with_series=bool(interval),
+            asset_ids=scope,
         )
     )
     return _stats_response(report, format, top_csv, "top-assets")

@@ -400,15 +400,23 @@ def _link_rows(service: Service, window: Window, asset_id: str) -> list[dict[str
     return rows
 
 
-def _dashboard_data(service: Service, query: DashboardQuery, window: Window) -> dict[str, Any]:
-    """Everything the dashboard shows for one window (raises ``NotFound``)."""
+def _dashboard_data(
+    service: Service, query: DashboardQuery, window: Window, key: ApiKey
+) -> dict[str, Any]:
+    """Everything the dashboard shows for one window: the key's own GIFs, or every GIF
+    for admins (raises ``NotFound``/``Forbidden``)."""
     asset = None
     if query.asset_id:
         asset = service.get_asset(query.asset_id)
         if asset is None:
             raise NotFound(f"There is no GIF with id {query.asset_id!r}.")
-    report = service.stats.report(window, asset_id=asset.asset_id if asset else None)
-    top = service.stats.top(window, metric=query.metric, limit=10)["assets"]
+        service.check_stats_access(key, asset)
+    scope = service.stats_scope(key)
+    if asset is not None:
+        report = service.stats.report(window, asset_id=asset.asset_id)
+    else:
+        report = service.stats.report(window, asset_ids=scope)
+    top = service.stats.top(window, metric=query.metric, limit=10, asset_ids=scope)["assets"]
     api = query.api_params(window)
     if asset:
         csv_url = _query_url(f"/api/v1/assets/{asset.asset_id}/stats", **api, format="csv")
@@ -446,7 +454,7 @@ async def dashboard(request: Request) -> Response:
     status = 200
     try:
         window = query.window(datetime.now(UTC))
-        context["data"] = await run_in_threadpool(_dashboard_data, service, query, window)
+        context["data"] = await run_in_threadpool(_dashboard_data, service, query, window, user[1])
     except GifdistError as exc:
         context["error"], status = exc.message, exc.status
     return page(
