@@ -57,7 +57,7 @@ def parse_beacon(body: bytes, *, now: datetime | None = None) -> Beacon:
     if unknown:
         raise _bad(f"unknown beacon fields: {', '.join(unknown)}")
     kind = data.get("event_type")
-    if kind not in REPORTABLE:
+    if not isinstance(kind, str) or kind not in REPORTABLE:
         raise _bad("event_type must be play or view", "bad_event_type")
     asset_id, short_code = data.get("asset_id"), data.get("short_code")
     if asset_id is None and short_code is None:

@@ -453,6 +453,7 @@ def test_beacon_parses_a_play_with_a_recent_timestamp() -> None:
         (b"[1, 2]", "bad_beacon"),
         (b'{"asset_id": "abc", "event_type": "click"}', "bad_event_type"),
         (b'{"asset_id": "abc", "event_type": 3}', "bad_event_type"),
+        (b'{"asset_id": "abc", "event_type": []}', "bad_event_type"),
         (b'{"event_type": "play"}', "bad_beacon"),
         (b'{"asset_id": "../etc", "event_type": "play"}', "bad_beacon"),
         (b'{"short_code": "x", "event_type": "play"}', "bad_beacon"),

@@ -138,7 +138,7 @@ def _add_pages(app: FastAPI, service: Service) -> None:
         maxwidth: int | None = Query(None, ge=1, le=10000),
         maxheight: int | None = Query(None, ge=1, le=10000),
     ) -> JSONResponse:
-        if format != "json":
+        if format not in ("json", ""):  # oEmbed says 501 for formats we do not serve
             raise NotImplementedFormat("only format=json is supported")
         record = await run_in_threadpool(_resolve_embed_url, service, url)
         width, height = _fit(record.width, record.height, maxwidth, maxheight)
