@@ -31,6 +31,7 @@ run: $(VENV)/.run-installed
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy gifdist
 
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .

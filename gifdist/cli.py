@@ -288,8 +288,8 @@ def _upload_remote(
                 f"{base}/api/v1/assets",
                 headers=headers,
                 data=fields,
-                files={"file": (path.name, reader, "image/gif")},
-            )  # type: ignore[dict-item]
+                files={"file": (path.name, reader, "image/gif")},  # type: ignore[dict-item]
+            )
             asset = _json_or_raise(response)
             link = _json_or_raise(
                 client.post(

@@ -53,7 +53,17 @@ __all__ = [
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 # Hot paths answer in well under a millisecond, so the buckets start at 250 µs.
-_DURATION_BUCKETS = (0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1)
+_DURATION_BUCKETS: tuple[float, ...] = (
+    0.00025,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+)
 _DURATION_BUCKETS += (0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 HTTP_REQUESTS = Counter(
@@ -198,7 +208,7 @@ class MetricsExporter:
     def __init__(self, service: Service, *, multiprocess_dir: Path | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         if multiprocess_dir is not None:
-            MultiProcessCollector(self.registry, path=str(multiprocess_dir))
+            MultiProcessCollector(self.registry, path=str(multiprocess_dir))  # type: ignore[no-untyped-call]
         else:
             own = (_Forward(REGISTRY), PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR)
             for collector in own:

@@ -17,6 +17,7 @@ Decision rule:
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import os
@@ -156,9 +157,8 @@ class AuditStore(Protocol):
         limit: int = 100,
         start: str | None = None,
         end: str | None = None,
-    ) -> list[AuditEntry]: ...
-    def clear(self, asset_id: str | None = None) -> None: ...
-    def all_in_order(self) -> list[AuditEntry]: ...
+    ) -> builtins.list[AuditEntry]: ...
+    def all_in_order(self) -> builtins.list[AuditEntry]: ...
 
 
 def verify_audit_chain(entries: list[AuditEntry]) -> tuple[bool, int | None]:
@@ -192,7 +192,7 @@ class InMemoryAuditStore:
         limit: int = 100,
         start: str | None = None,
         end: str | None = None,
-    ) -> list[AuditEntry]:
+    ) -> builtins.list[AuditEntry]:
         with self._lock:
             entries = [
                 e
@@ -216,7 +216,7 @@ class InMemoryAuditStore:
                 entry.entry_hash = entry.compute_hash()
                 previous = entry.entry_hash
 
-    def all_in_order(self) -> list[AuditEntry]:
+    def all_in_order(self) -> builtins.list[AuditEntry]:
         with self._lock:
             return list(self._entries)
 

@@ -62,7 +62,9 @@ class ModerationRunner:
             description=record.description,
         )
 
-    def _apply(self, asset_id: str, record: AssetRecord, result: Any, status: AssetStatus) -> Any:
+    def _apply(
+        self, asset_id: str, record: AssetRecord, result: Any, status: AssetStatus
+    ) -> AssetRecord | None:
         summary = {
             "decision": getattr(result.decision, "value", str(result.decision)),
             "confidence": float(result.confidence),

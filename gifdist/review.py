@@ -111,7 +111,7 @@ class ReviewDesk:
         self, status: str | None = None, limit: int = 50, offset: int = 0
     ) -> list[dict[str, Any]]:
         """Assets waiting for a person, oldest first (flagged, then pending)."""
-        statuses = QUEUE_STATUSES
+        statuses: tuple[AssetStatus, ...] = QUEUE_STATUSES
         if status is not None:
             try:
                 statuses = (AssetStatus(status),)
@@ -166,13 +166,14 @@ class ReviewDesk:
         limit: int = 100,
     ) -> list[AuditEntry]:
         chosen = parse_decision(decision) if decision else None
-        return self.runner.pipeline.audit_store.list(
+        entries: list[AuditEntry] = self.runner.pipeline.audit_store.list(
             asset_id=asset_id,
             decision=chosen,
             limit=limit,
             start=start.isoformat() if start else None,
             end=end.isoformat() if end else None,
         )
+        return entries
 
     def verify(self) -> dict[str, Any]:
         """Walk the whole chain: ``valid`` and, if not, the first entry that breaks it."""

@@ -139,7 +139,7 @@ class ShareLinkGenerator:
             if self.store.insert_if_absent(code, record):
                 return {
                     "short_url": self.create_short_url(code),
-                    "canonical_url": record["canonical_url"],
+                    "canonical_url": str(record["canonical_url"]),
                     "short_code": code,
                 }
         raise Conflict("could not allocate a free short code; try again", code="code_exhausted")

@@ -124,7 +124,11 @@ class StatsReporter:
         asset_ids: Sequence[str] | None = None,
     ) -> dict[str, Any]:
         """One asset's, one link's, or (``asset_ids``, or everything) several assets' stats."""
-        scope = {"asset_id": asset_id, "short_code": short_code, "asset_ids": asset_ids}
+        scope: dict[str, Any] = {
+            "asset_id": asset_id,
+            "short_code": short_code,
+            "asset_ids": asset_ids,
+        }
         counts = self.store.counts(**scope, start=window.start, end=window.end)
         totals = _by_type(counts)
         series = self.store.series(

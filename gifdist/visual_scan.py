@@ -33,7 +33,7 @@ from gifdist.media.frames import DEFAULT_MAX_FRAMES, SampledFrame, sample_frames
 
 if TYPE_CHECKING:
     import numpy.typing as npt
-    import onnxruntime  # type: ignore[import-untyped]
+    import onnxruntime
 
 __all__ = [
     "DEFAULT_DETECTION_THRESHOLD",

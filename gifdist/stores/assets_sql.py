@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -136,7 +137,7 @@ class SqlAssetStore:
         oldest_first: bool = False,
         limit: int = 50,
         offset: int = 0,
-    ) -> list[AssetRecord]:
+    ) -> builtins.list[AssetRecord]:
         """Assets, newest first, optionally filtered by owner, status and text.
 
         ``search`` matches the title or the tags, case-insensitively.
@@ -156,7 +157,7 @@ class SqlAssetStore:
         with self.engine.connect() as conn:
             return [_record(row) for row in conn.execute(query).mappings()]
 
-    def ids_for_owner(self, owner_key_id: str) -> list[str]:
+    def ids_for_owner(self, owner_key_id: str) -> builtins.list[str]:
         """Every asset id uploaded with this key."""
         query = select(assets.c.asset_id).where(assets.c.owner_key_id == owner_key_id)
         with self.engine.connect() as conn:

@@ -7,6 +7,7 @@ transaction lock), so concurrent writers on several nodes still form one chain.
 
 from __future__ import annotations
 
+import builtins
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,7 +58,7 @@ class SqlAuditStore:
         limit: int = 100,
         start: str | None = None,
         end: str | None = None,
-    ) -> list[AuditEntry]:
+    ) -> builtins.list[AuditEntry]:
         query = select(audit_entries).order_by(audit_entries.c.seq.desc())
         if asset_id is not None:
             query = query.where(audit_entries.c.asset_id == asset_id)
@@ -73,7 +74,7 @@ class SqlAuditStore:
             rows = list(conn.execute(query).mappings())
         return [_entry(row) for row in reversed(rows)]
 
-    def all_in_order(self) -> list[AuditEntry]:
+    def all_in_order(self) -> builtins.list[AuditEntry]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(audit_entries).order_by(audit_entries.c.seq)).mappings()
             return [_entry(row) for row in rows]

@@ -75,7 +75,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     if exc.status_code == 404:
         message = f"nothing at {request.url.path[:200]}"
-    return error_response(request.url.path, exc.status_code, code, message, exc.headers)
+    headers = dict(exc.headers) if exc.headers else None
+    return error_response(request.url.path, exc.status_code, code, message, headers)
 
 
 DATABASE_RETRY_AFTER = 5

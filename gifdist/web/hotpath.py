@@ -54,7 +54,9 @@ class HotPaths:
     def __init__(self, app: ASGIApp, service: Service) -> None:
         self.app = app
         self.service = service
-        self.representations: TTLCache[str, FileRepresentation] = TTLCache(50_000, ttl=None)
+        self.representations: TTLCache[str, FileRepresentation | StoredRepresentation] = TTLCache(
+            50_000, ttl=None
+        )
         service.on_asset_changed.append(self.representations.invalidate)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -329,7 +331,7 @@ def _query_param(scope: Scope, name: str) -> str | None:
         return None
     for key, value in parse_qsl(query.decode("latin-1"))[:20]:
         if key == name:
-            return value
+            return str(value)
     return None
 
 
