@@ -28,3 +28,15 @@ def test_every_cli_command_is_in_the_readme() -> None:
     cli_section = README.split("## CLI", 1)[1].split("\n## ", 1)[0]
     missing = [path for path in paths if path not in cli_section]
     assert missing == []
+
+
+def test_every_api_route_is_in_the_readme(client) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    def shape(path: str) -> str:
+        return re.sub(r"\{[^}]*\}", "{}", path.removeprefix("/api/v1"))
+
+    documented = shape(README)
+    schema = client.get("/api/v1/openapi.json").json()
+    missing = [path for path in schema["paths"] if shape(path) not in documented]
+    assert missing == []
