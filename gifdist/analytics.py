@@ -10,8 +10,8 @@ platform (``audience="bot"``); crawlers are recorded but never counted.
 
 from __future__ import annotations
 
+import os
 import threading
-import uuid
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -260,7 +260,7 @@ class AnalyticsTracker:
         if audience not in AUDIENCES:
             raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}")
         return AnalyticsEvent(
-            uuid.uuid4().hex,
+            os.urandom(16).hex(),
             asset_id,
             event_type,
             platform,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -139,13 +140,9 @@ def clean_metadata(
     )
 
 
-_ID_CHARS = frozenset("0123456789abcdef")
+_ID_PATTERN = re.compile(r"[0-9a-f]{1,64}")
 
 
 def is_valid_asset_id(asset_id: object) -> bool:
     """Asset ids are 1–64 lower-case hex characters; anything else is never looked up."""
-    return (
-        isinstance(asset_id, str)
-        and 0 < len(asset_id) <= 64
-        and all(ch in _ID_CHARS for ch in asset_id)
-    )
+    return isinstance(asset_id, str) and _ID_PATTERN.fullmatch(asset_id) is not None

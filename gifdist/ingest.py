@@ -96,9 +96,10 @@ class EventBuffer:
 
     def offer(self, event: AnalyticsEvent) -> bool:
         """Queue an event: in memory, else in the spill file; False (counted) if neither."""
-        if len(self._queue) < self.max_events:
+        depth = len(self._queue)
+        if depth < self.max_events:
             self._queue.append(event)
-            if len(self._queue) >= self.batch_size:
+            if (depth + 1) % self.batch_size == 0:  # a full batch: wake the writer (once)
                 self._wake.set()
             return True
         if self._spill(event):

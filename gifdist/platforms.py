@@ -7,6 +7,7 @@ tests on the lower-cased User-Agent, so it costs O(len(ua)).
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 from gifdist.analytics_types import Platform
@@ -95,9 +96,14 @@ _VIA = {p.value: p for p in Platform} | {"x": Platform.TWITTER, "fb": Platform.F
 
 def classify_user_agent(user_agent: str | None) -> tuple[Audience, Platform | None]:
     """("bot", platform) for link-preview bots, ("crawler", None), or ("person", None)."""
+    return _classify(user_agent[:1024] if user_agent else None)
+
+
+@functools.lru_cache(maxsize=8192)  # a handful of user agents make most of the traffic
+def _classify(user_agent: str | None) -> tuple[Audience, Platform | None]:
     if not user_agent:
         return "crawler", None
-    ua = user_agent[:1024].lower()
+    ua = user_agent.lower()
     for needle, platform in _PREVIEW_BOTS:
         if needle in ua and (needle != "teams" or "preview" in ua):
             return "bot", platform

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextvars import ContextVar
 from typing import Any
@@ -28,7 +28,7 @@ def request_id_from(scope: Scope) -> str:
             if _VALID.fullmatch(value):
                 return str(value.decode("ascii"))
             break
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 class RequestIdMiddleware:
