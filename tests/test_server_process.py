@@ -52,8 +52,16 @@ def test_upload_share_unfurl_redirect_and_download(server: RunningServer) -> Non
         gif = http.get(f"/a/{asset['asset_id']}.gif")
         assert gif.status_code == 200 and gif.content == data
         assert gif.headers["etag"] == f'"{asset["sha256"]}"'
+        assert gif.headers["content-type"] == "image/gif"
+        assert gif.headers["content-length"] == str(len(data))
+        assert gif.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert gif.headers["x-content-type-options"] == "nosniff"
+        assert gif.headers["accept-ranges"] == "bytes" and "last-modified" in gif.headers
         head = http.head(f"/a/{asset['asset_id']}.gif")
         assert head.status_code == 200 and head.content == b""
-        assert head.headers["content-length"] == str(len(data))
+        same = ("content-type", "content-length", "etag", "last-modified", "cache-control")
+        assert {h: head.headers[h] for h in same} == {h: gif.headers[h] for h in same}
+        part = http.get(f"/a/{asset['asset_id']}.gif", headers={"Range": "bytes=5-9"})
+        assert part.status_code == 206 and part.content == data[5:10]
         assert http.get("/s/NotThere").status_code == 404
     assert "Open http://127.0.0.1:" in server.log()

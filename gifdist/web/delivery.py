@@ -147,6 +147,8 @@ async def send_file(
             scope, receive, send
         )
         return 404
+    if "range" not in request_headers and PATHSEND in scope.get("extensions", {}):
+        return await _send_whole(scope, send, rep, headers)
     scope, range_status = _normalise_range(scope, request_headers, rep)
     if range_status == 416:
         headers = {**headers, "content-range": f"bytes */{rep.size}"}
@@ -164,6 +166,28 @@ async def send_file(
 
     await response(scope, receive, recording_send)
     return sent["status"]
+
+
+PATHSEND = "http.response.pathsend"
+
+
+async def _send_whole(
+    scope: Scope, send: Send, rep: FileRepresentation, headers: dict[str, str]
+) -> int:
+    """The common case, a whole GIF to a server with ``pathsend``: the headers are
+    ours already, so skip ``FileResponse`` (which would recompute them) and let the
+    server send the file without it passing through Python."""
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    raw += [
+        (b"content-type", rep.content_type.encode()),
+        (b"content-length", str(rep.size).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": raw})
+    if scope["method"] == "HEAD":
+        await send({"type": "http.response.body", "body": b""})
+    else:
+        await send({"type": PATHSEND, "path": rep.path})
+    return 200
 
 
 @dataclass(frozen=True, slots=True)
