@@ -44,6 +44,14 @@ class RedisInvalidator:
         except Exception as exc:  # Redis down: the cache TTL is the safety net
             log.warning("could not publish invalidation of %s: %s", asset_id, exc)
 
+    def check(self) -> str | None:
+        """None when Redis answers a PING, else the problem (for ``/readyz``)."""
+        try:
+            self._client.ping()
+        except Exception as exc:  # any client error means "not ready"
+            return f"{type(exc).__name__}: {str(exc)[:200]}"
+        return None
+
     def start(self) -> None:
         self._stop.clear()
         self._thread = threading.Thread(

@@ -169,7 +169,8 @@ class Service:
             task.stop(timeout)
 
     def check_dependencies(self) -> dict[str, str | None]:
-        """Probe the database and blob store; each maps to None (fine) or the problem."""
+        """Probe the database, the blob store and Redis (when configured); each maps to
+        None (fine) or the problem."""
         checks: dict[str, str | None] = {}
         try:
             with self.engine.connect() as conn:
@@ -182,6 +183,8 @@ class Service:
             checks["blobs"] = None
         except OSError as exc:
             checks["blobs"] = f"{type(exc).__name__}: {exc}"
+        if self.invalidator is not None:
+            checks["redis"] = self.invalidator.check()
         return checks
 
     def close(self) -> None:

@@ -82,3 +82,21 @@ def _wait_for(condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyp
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.05)
+
+
+def test_readiness_names_redis_when_it_is_down(tmp_path: Path, redis_url: str) -> None:
+    from starlette.testclient import TestClient
+
+    from gifdist.web.app import create_app
+
+    for url, expected in ((redis_url, 200), (f"redis://127.0.0.1:{free_port()}/0", 503)):
+        service = Service(make_settings(tmp_path, f"sqlite:///{tmp_path / 'r.db'}", redis_url=url))
+        try:
+            with TestClient(create_app(service=service)) as client:
+                ready = client.get("/readyz")
+                assert ready.status_code == expected
+                checks = ready.json()["checks"]
+                assert checks["database"] == "ok" and checks["blobs"] == "ok"
+                assert (checks["redis"] == "ok") == (expected == 200)
+        finally:
+            service.close()
