@@ -397,6 +397,14 @@ class Service:
             return None
         return self.assets.ids_for_owner(key.key_id)
 
+    def check_view_access(self, key: ApiKey | None, record: AssetRecord) -> None:
+        """Anyone with a key sees public GIFs; a pending, flagged, rejected or private one
+        only its uploader, moderators and admins."""
+        if key is None or record.is_public or _may_manage(key, record):
+            return
+        if not key.allows(Scope.MODERATE):
+            raise NotFound(f"no asset with id {record.asset_id!r}")
+
     def check_stats_access(self, key: ApiKey | None, record: AssetRecord) -> None:
         """Uploaders see their own GIFs' stats; admins see everyone's."""
         if key is not None and not _may_manage(key, record):

@@ -107,10 +107,10 @@ def test_signed_url_expiry_and_skew(tmp_path: Path, database_url: str) -> None:
             asset_id, _ = upload(client, seed=3)
             client.patch(f"/api/v1/assets/{asset_id}", json={"private": True})
             url = client.post(
-                f"/api/v1/assets/{asset_id}/signed-url", json={"expires_in": 1}
+                f"/api/v1/assets/{asset_id}/signed-url", json={"expires_in": 2}
             ).json()["gif_url"]
             assert client.get(local(url), headers=BROWSER).status_code == 200
-            time.sleep(1.2)
+            time.sleep(2.1)  # expiry is whole seconds: valid for at least 1 s, at most 2
             expired = client.get(local(url), headers=BROWSER)
             assert expired.status_code == 403 and "expired" in expired.text
     finally:
@@ -208,3 +208,28 @@ def test_cli_private_and_sign(
     assert bad.exit_code == 2 and "expires_in" in bad.output
     missing = runner.invoke(cli, ["assets", "private", "0123456789abcdef"])
     assert missing.exit_code == 1 and "no asset" in missing.output
+
+
+def test_other_keys_cannot_see_or_share_a_private_gif(client: TestClient, service: Service) -> None:
+    asset_id, data = upload(client, seed=13)  # uploaded with the admin key
+    client.patch(f"/api/v1/assets/{asset_id}", json={"private": True})
+    stranger, _ = service.keys.create("stranger")  # upload, links, read, stats
+    moderator, _ = service.keys.create("mod", [Scope.READ, Scope.MODERATE])
+    as_stranger = {"Authorization": f"Bearer {stranger}"}
+    assert client.get(f"/api/v1/assets/{asset_id}", headers=as_stranger).status_code == 404
+    assert client.get(f"/api/v1/assets/{asset_id}/content", headers=as_stranger).status_code == 404
+    minted = client.post(f"/api/v1/assets/{asset_id}/signed-url", json={}, headers=as_stranger)
+    assert minted.status_code == 403
+    as_moderator = {"Authorization": f"Bearer {moderator}"}
+    content = client.get(f"/api/v1/assets/{asset_id}/content", headers=as_moderator)
+    assert content.status_code == 200 and content.content == data
+    assert client.post(f"/api/v1/assets/{asset_id}/signed-url", json={}).status_code == 200
+
+    mine = client.post(
+        "/api/v1/assets",
+        files={"file": ("m.gif", make_gif(seed=14), "image/gif")},
+        headers=as_stranger,
+    ).json()["asset_id"]
+    client.patch(f"/api/v1/assets/{mine}", json={"private": True}, headers=as_stranger)
+    own = client.post(f"/api/v1/assets/{mine}/signed-url", json={}, headers=as_stranger)
+    assert own.status_code == 200  # the uploader shares their own private GIF

@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.responses import FileResponse, PlainTextResponse, StreamingResponse
 
-from gifdist.errors import InvalidInput, NotFound
-from gifdist.keys import Scope
+from gifdist.assets import AssetRecord
+from gifdist.errors import Forbidden, InvalidInput, NotFound
+from gifdist.keys import ApiKey, Scope
 from gifdist.stats import make_window, series_csv, top_csv
 from gifdist.web.admin_api import router as admin_router
 from gifdist.web.auth import authorise, service_of
@@ -61,8 +62,9 @@ async def upload_asset(request: Request, response: Response) -> dict[str, Any]:
 @router.get("/assets/{asset_id}", summary="Describe an asset")
 async def get_asset(asset_id: str, request: Request) -> dict[str, Any]:
     service = service_of(request)
-    await authorise(request, Scope.READ)
+    key = await authorise(request, Scope.READ)
     record = await run_in_threadpool(service.require_asset, asset_id)
+    service.check_view_access(key, record)
     return record.to_json(service.settings.base_url)
 
 
@@ -70,8 +72,9 @@ async def get_asset(asset_id: str, request: Request) -> dict[str, Any]:
 async def asset_content(asset_id: str, request: Request) -> Response:
     """Lets key holders (uploaders, moderators) see a GIF before it is public."""
     service = service_of(request)
-    await authorise(request, Scope.READ)
+    key = await authorise(request, Scope.READ)
     record = await run_in_threadpool(service.require_asset, asset_id)
+    service.check_view_access(key, record)
     path = await run_in_threadpool(service.blob_path, record)
     headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
     if path is not None:
@@ -124,12 +127,19 @@ async def change_asset(asset_id: str, body: AssetChange, request: Request) -> di
     return record.to_json(service.settings.base_url)
 
 
+def _may_share(key: ApiKey, record: AssetRecord) -> bool:
+    return record.owner_key_id == key.key_id or key.allows(Scope.ADMIN)
+
+
 @router.post("/assets/{asset_id}/signed-url", summary="Mint signed URLs for an asset")
 async def signed_url(asset_id: str, body: SignedUrlRequest, request: Request) -> dict[str, Any]:
     """Signed, expiring URLs for the GIF bytes and its page (for private GIFs, or when
     the deployment requires signatures for all bytes)."""
     service = service_of(request)
-    await authorise(request, Scope.READ)
+    key = await authorise(request, Scope.READ)
+    record = await run_in_threadpool(service.require_asset, asset_id)
+    if not _may_share(key, record):
+        raise Forbidden("only the uploader or an admin may mint signed URLs for this GIF")
     return await run_in_threadpool(service.signed_urls, asset_id, body.expires_in)
 
 
