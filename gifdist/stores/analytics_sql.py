@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, Table, delete, func, insert, select
+from sqlalchemy import Engine, Select, Table, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gifdist.analytics import COUNTED_AUDIENCES, AnalyticsEvent, EventType, Key, Platform
@@ -27,6 +27,38 @@ def _upsert_adding(dialect: Any, table: Table, keys: list[str]) -> Any:
     return stmt.on_conflict_do_update(
         index_elements=keys, set_={"count": table.c.count + stmt.excluded.count}
     )
+
+
+_Query = TypeVar("_Query", bound=Select[Any])
+
+
+def _narrowed(
+    selected: _Query,
+    table: Table,
+    *,
+    asset_id: str | None = None,
+    asset_ids: Sequence[str] | None = None,
+    short_code: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> _Query:
+    """``selected`` kept to one asset, several, one link and a time window; rollups are
+    compared by hour bucket, raw events by millisecond."""
+    c = table.c
+    query: Select[Any] = selected
+    if asset_id is not None:
+        query = query.where(c.asset_id == asset_id)
+    if asset_ids is not None:
+        query = query.where(c.asset_id.in_(list(asset_ids)))
+    if short_code is not None:
+        query = query.where(c.short_code == short_code)
+    if start is not None or end is not None:
+        moment, scale = (c.hour, HOUR_MS) if table is analytics_rollups else (c.ts_ms, 1)
+        if start is not None:
+            query = query.where(moment >= _ms(start) // scale)
+        if end is not None:
+            query = query.where(moment <= _ms(end) // scale)
+    return cast(_Query, query)
 
 
 def _ms(stamp: datetime) -> int:
@@ -106,16 +138,15 @@ class SqlAnalyticsStore:
             .where(r.audience.in_(sorted(COUNTED_AUDIENCES)))
             .group_by(r.platform, r.event_type)
         )
-        if asset_id is not None:
-            query = query.where(r.asset_id == asset_id)
-        if asset_ids is not None:
-            query = query.where(r.asset_id.in_(list(asset_ids)))
-        if short_code is not None:
-            query = query.where(r.short_code == short_code)
-        if start is not None:
-            query = query.where(r.hour >= _ms(start) // HOUR_MS)
-        if end is not None:
-            query = query.where(r.hour <= _ms(end) // HOUR_MS)
+        query = _narrowed(
+            query,
+            analytics_rollups,
+            asset_id=asset_id,
+            asset_ids=asset_ids,
+            short_code=short_code,
+            start=start,
+            end=end,
+        )
         with self.engine.connect() as conn:
             return Counter({(p, t): int(n) for p, t, n in conn.execute(query)})
 
@@ -131,16 +162,15 @@ class SqlAnalyticsStore:
         """Events per audience (person, bot, crawler, orphan), crawlers included."""
         r = analytics_rollups.c
         query = select(r.audience, func.sum(r.count)).group_by(r.audience)
-        if asset_id is not None:
-            query = query.where(r.asset_id == asset_id)
-        if asset_ids is not None:
-            query = query.where(r.asset_id.in_(list(asset_ids)))
-        if short_code is not None:
-            query = query.where(r.short_code == short_code)
-        if start is not None:
-            query = query.where(r.hour >= _ms(start) // HOUR_MS)
-        if end is not None:
-            query = query.where(r.hour <= _ms(end) // HOUR_MS)
+        query = _narrowed(
+            query,
+            analytics_rollups,
+            asset_id=asset_id,
+            asset_ids=asset_ids,
+            short_code=short_code,
+            start=start,
+            end=end,
+        )
         with self.engine.connect() as conn:
             return {audience: int(n) for audience, n in conn.execute(query)}
 
@@ -158,16 +188,15 @@ class SqlAnalyticsStore:
         query = select(func.count(func.distinct(e.visitor))).where(
             e.audience == "person", e.visitor.is_not(None)
         )
-        if asset_id is not None:
-            query = query.where(e.asset_id == asset_id)
-        if asset_ids is not None:
-            query = query.where(e.asset_id.in_(list(asset_ids)))
-        if short_code is not None:
-            query = query.where(e.short_code == short_code)
-        if start is not None:
-            query = query.where(e.ts_ms >= _ms(start))
-        if end is not None:
-            query = query.where(e.ts_ms <= _ms(end))
+        query = _narrowed(
+            query,
+            analytics_events,
+            asset_id=asset_id,
+            asset_ids=asset_ids,
+            short_code=short_code,
+            start=start,
+            end=end,
+        )
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
@@ -182,9 +211,9 @@ class SqlAnalyticsStore:
         if start is None and end is None:
             t = analytics_totals.c
             totals: dict[str, Counter[str]] = {}
-            query = select(t.asset_id, t.event_type, t.count)
-            if asset_ids is not None:
-                query = query.where(t.asset_id.in_(list(asset_ids)))
+            query = _narrowed(
+                select(t.asset_id, t.event_type, t.count), analytics_totals, asset_ids=asset_ids
+            )
             with self.engine.connect() as conn:
                 for asset, kind, n in conn.execute(query):
                     totals.setdefault(asset, Counter())[kind] += int(n)
@@ -195,12 +224,7 @@ class SqlAnalyticsStore:
             .where(r.audience.in_(sorted(COUNTED_AUDIENCES)))
             .group_by(r.asset_id, r.event_type)
         )
-        if start is not None:
-            query = query.where(r.hour >= _ms(start) // HOUR_MS)
-        if end is not None:
-            query = query.where(r.hour <= _ms(end) // HOUR_MS)
-        if asset_ids is not None:
-            query = query.where(r.asset_id.in_(list(asset_ids)))
+        query = _narrowed(query, analytics_rollups, asset_ids=asset_ids, start=start, end=end)
         found: dict[str, Counter[str]] = {}
         with self.engine.connect() as conn:
             for asset, kind, n in conn.execute(query):
@@ -221,19 +245,18 @@ class SqlAnalyticsStore:
         r = analytics_rollups.c
         query = (
             select(r.hour, r.event_type, func.sum(r.count))
-            .where(
-                r.audience.in_(sorted(COUNTED_AUDIENCES)),
-                r.hour >= _ms(start) // HOUR_MS,
-                r.hour <= _ms(end) // HOUR_MS,
-            )
+            .where(r.audience.in_(sorted(COUNTED_AUDIENCES)))
             .group_by(r.hour, r.event_type)
         )
-        if asset_id is not None:
-            query = query.where(r.asset_id == asset_id)
-        if asset_ids is not None:
-            query = query.where(r.asset_id.in_(list(asset_ids)))
-        if short_code is not None:
-            query = query.where(r.short_code == short_code)
+        query = _narrowed(
+            query,
+            analytics_rollups,
+            asset_id=asset_id,
+            asset_ids=asset_ids,
+            short_code=short_code,
+            start=start,
+            end=end,
+        )
         step = 24 if interval == "day" else 1
         buckets: dict[int, Counter[str]] = {}
         with self.engine.connect() as conn:
@@ -253,11 +276,13 @@ class SqlAnalyticsStore:
         self, asset_id: str, start: datetime | None, end: datetime | None
     ) -> list[AnalyticsEvent]:
         e = analytics_events.c
-        query = select(analytics_events).where(e.asset_id == asset_id).order_by(e.ts_ms)
-        if start is not None:
-            query = query.where(e.ts_ms >= _ms(start))
-        if end is not None:
-            query = query.where(e.ts_ms <= _ms(end))
+        query = _narrowed(
+            select(analytics_events).order_by(e.ts_ms),
+            analytics_events,
+            asset_id=asset_id,
+            start=start,
+            end=end,
+        )
         with self.engine.connect() as conn:
             return [
                 AnalyticsEvent(
