@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.responses import FileResponse, PlainTextResponse, StreamingResponse
@@ -12,7 +13,7 @@ from starlette.responses import FileResponse, PlainTextResponse, StreamingRespon
 from gifdist.assets import AssetRecord
 from gifdist.errors import Forbidden, InvalidInput, NotFound
 from gifdist.keys import ApiKey, Scope
-from gifdist.stats import make_window, series_csv, top_csv
+from gifdist.stats import Window, make_window, series_csv, top_csv
 from gifdist.web.admin_api import router as admin_router
 from gifdist.web.auth import authorise, service_of
 from gifdist.web.moderation_api import router as moderation_router
@@ -157,6 +158,23 @@ async def get_link(code: str, request: Request) -> dict[str, Any]:
 # analytics -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class StatsParams:
+    """The query parameters every stats route takes."""
+
+    start: str | None = Query(
+        None, alias="from", max_length=40, description="ISO 8601 or epoch seconds."
+    )
+    end: str | None = Query(
+        None, alias="to", max_length=40, description="ISO 8601 or epoch seconds."
+    )
+    interval: str | None = Query(None, max_length=8, description="Series buckets: hour or day.")
+    format: str = Query("json", max_length=8, description="json or csv.")
+
+    def window(self) -> Window:
+        return make_window(self.start, self.end, self.interval)
+
+
 def _stats_response(report: dict[str, Any], fmt: str, to_csv: Any, name: str) -> Any:
     if fmt == "csv":
         return PlainTextResponse(
@@ -173,35 +191,29 @@ def _stats_response(report: dict[str, Any], fmt: str, to_csv: Any, name: str) ->
 async def asset_stats(
     asset_id: str,
     request: Request,
-    start: str | None = Query(None, alias="from", max_length=40),
-    end: str | None = Query(None, alias="to", max_length=40),
-    interval: str | None = Query(None, max_length=8),
-    format: str = Query("json", max_length=8),
+    params: StatsParams = Depends(),
 ) -> Any:
     """Totals (seed metric keys), ``platforms`` and a zero-filled ``series`` for
     ``from``–``to`` (ISO 8601 or epoch seconds) by ``interval`` hour or day;
     ``format=csv`` gives the series as CSV."""
     service = service_of(request)
     key = await authorise(request, Scope.STATS)
-    window = make_window(start, end, interval)
+    window = params.window()
     record = await run_in_threadpool(service.require_asset, asset_id)
     service.check_stats_access(key, record)
     report = await run_in_threadpool(lambda: service.stats.report(window, asset_id=record.asset_id))
-    return _stats_response(report, format, series_csv, f"{record.asset_id}-stats")
+    return _stats_response(report, params.format, series_csv, f"{record.asset_id}-stats")
 
 
 @router.get("/links/{code}/stats", summary="Views, plays, clicks and CTR of a short link")
 async def link_stats(
     code: str,
     request: Request,
-    start: str | None = Query(None, alias="from", max_length=40),
-    end: str | None = Query(None, alias="to", max_length=40),
-    interval: str | None = Query(None, max_length=8),
-    format: str = Query("json", max_length=8),
+    params: StatsParams = Depends(),
 ) -> Any:
     service = service_of(request)
     key = await authorise(request, Scope.STATS)
-    window = make_window(start, end, interval)
+    window = params.window()
     link = await run_in_threadpool(service.get_link, code)
     if link is None:
         raise NotFound(f"no short link {code[:64]!r}")
@@ -211,24 +223,21 @@ async def link_stats(
         lambda: service.stats.report(window, short_code=link["short_code"])
     )
     report["asset_id"] = link["asset_id"]
-    return _stats_response(report, format, series_csv, f"{link['short_code']}-stats")
+    return _stats_response(report, params.format, series_csv, f"{link['short_code']}-stats")
 
 
 @router.get("/stats", summary="Views, plays, clicks and CTR of every asset together")
 async def overall_stats(
     request: Request,
-    start: str | None = Query(None, alias="from", max_length=40),
-    end: str | None = Query(None, alias="to", max_length=40),
-    interval: str | None = Query(None, max_length=8),
-    format: str = Query("json", max_length=8),
+    params: StatsParams = Depends(),
 ) -> Any:
     """The same report as an asset's, over every asset (``format=csv`` for the series)."""
     service = service_of(request)
     key = await authorise(request, Scope.STATS)
-    window = make_window(start, end, interval)
+    window = params.window()
     scope = await run_in_threadpool(service.stats_scope, key)
     report = await run_in_threadpool(lambda: service.stats.report(window, asset_ids=scope))
-    return _stats_response(report, format, series_csv, "all-stats")
+    return _stats_response(report, params.format, series_csv, "all-stats")
 
 
 @router.get("/stats/top", summary="Top assets by a metric")
@@ -237,17 +246,14 @@ async def top_assets(
     metric: str = Query("views", max_length=16),
     limit: int = Query(10, ge=1, le=100),
     min_views: int = Query(0, ge=0),
-    start: str | None = Query(None, alias="from", max_length=40),
-    end: str | None = Query(None, alias="to", max_length=40),
-    interval: str | None = Query(None, max_length=8),
-    format: str = Query("json", max_length=8),
+    params: StatsParams = Depends(),
 ) -> Any:
     """``metric``: views, plays, clicks, ctr or play_rate; ``min_views`` keeps a GIF
     seen twice from topping the CTR list. With ``interval``, each asset carries its
     series."""
     service = service_of(request)
     key = await authorise(request, Scope.STATS)
-    window = make_window(start, end, interval)
+    window = params.window()
     scope = await run_in_threadpool(service.stats_scope, key)
     report = await run_in_threadpool(
         lambda: service.stats.top(
@@ -255,8 +261,8 @@ async def top_assets(
             metric=metric,
             limit=limit,
             min_views=min_views,
-            with_series=bool(interval),
+            with_series=bool(params.interval),
             asset_ids=scope,
         )
     )
-    return _stats_response(report, format, top_csv, "top-assets")
+    return _stats_response(report, params.format, top_csv, "top-assets")
