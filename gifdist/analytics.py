@@ -94,7 +94,8 @@ def metrics_from_counts(counts: Counter[str]) -> dict[str, Any]:
     }
 
 
-def _by_type(counts: Counter[Key], platform: str | None = None) -> Counter[str]:
+def counts_by_type(counts: Counter[Key], platform: str | None = None) -> Counter[str]:
+    """Event-type totals of (platform, event type) counts, for one platform or all."""
     totals: Counter[str] = Counter()
     for (event_platform, event_type), n in counts.items():
         if platform is None or event_platform == platform:
@@ -163,7 +164,7 @@ class InMemoryAnalyticsStore:
 
     def asset_totals(self) -> dict[str, Counter[str]]:
         with self._lock:
-            return {asset: _by_type(counter) for asset, counter in self._by_asset.items()}
+            return {asset: counts_by_type(counter) for asset, counter in self._by_asset.items()}
 
     def events(
         self, asset_id: str, start: datetime | None, end: datetime | None
@@ -272,7 +273,7 @@ class AnalyticsTracker:
         )
 
     def get_asset_metrics(self, asset_id: str) -> dict[str, Any]:
-        counts = _by_type(self.store.counts(asset_id=asset_id))
+        counts = counts_by_type(self.store.counts(asset_id=asset_id))
         return {
             "asset_id": asset_id,
             **metrics_from_counts(counts),
@@ -281,10 +282,10 @@ class AnalyticsTracker:
 
     def get_platform_metrics(self, asset_id: str) -> dict[str, dict[str, Any]]:
         counts = self.store.counts(asset_id=asset_id)
-        return {p.value: metrics_from_counts(_by_type(counts, p.value)) for p in Platform}
+        return {p.value: metrics_from_counts(counts_by_type(counts, p.value)) for p in Platform}
 
     def get_short_link_metrics(self, short_code: str) -> dict[str, Any]:
-        counts = _by_type(self.store.counts(short_code=short_code))
+        counts = counts_by_type(self.store.counts(short_code=short_code))
         return {
             "short_code": short_code,
             **metrics_from_counts(counts),

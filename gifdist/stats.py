@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from gifdist.analytics import METRICS, Key, metrics_from_counts
+from gifdist.analytics import METRICS, counts_by_type, metrics_from_counts
 from gifdist.analytics_types import Platform
 from gifdist.errors import InvalidInput
 from gifdist.stores.analytics_sql import SqlAnalyticsStore
@@ -85,14 +85,6 @@ def make_window(
     return Window(begin, finish, chosen, series_start, series_end)  # type: ignore[arg-type]
 
 
-def _by_type(counts: Counter[Key], platform: str | None = None) -> Counter[str]:
-    totals: Counter[str] = Counter()
-    for (event_platform, kind), n in counts.items():
-        if platform is None or event_platform == platform:
-            totals[kind] += n
-    return totals
-
-
 def _zero_filled(rows: list[dict[str, Any]], window: Window) -> list[dict[str, Any]]:
     step = timedelta(hours=1) if window.interval == "hour" else timedelta(days=1)
     first = window.series_start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
@@ -130,7 +122,7 @@ class StatsReporter:
             "asset_ids": asset_ids,
         }
         counts = self.store.counts(**scope, start=window.start, end=window.end)
-        totals = _by_type(counts)
+        totals = counts_by_type(counts)
         series = self.store.series(
             **scope,
             start=window.series_start,
@@ -152,7 +144,7 @@ class StatsReporter:
                 **self.store.audiences(**scope, start=window.start, end=window.end),
             },
             "platforms": {
-                p.value: metrics_from_counts(_by_type(counts, p.value)) for p in Platform
+                p.value: metrics_from_counts(counts_by_type(counts, p.value)) for p in Platform
             },
             **window.to_json(),
             "series": _zero_filled(series, window),
