@@ -24,6 +24,7 @@ from typing import Any
 
 from gifdist.analytics import AnalyticsEvent, AnalyticsStore
 from gifdist.analytics_types import EventType, Platform
+from gifdist.periodic import PeriodicTask
 
 log = logging.getLogger("gifdist.ingest")
 
@@ -283,15 +284,13 @@ def _keep_rest(path: Path, done: int, draining: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-class RetentionTask:
+class RetentionTask(PeriodicTask):
     """Deletes raw events older than ``days`` once an hour (rollups are kept)."""
 
     def __init__(self, store: Any, *, days: int, every: float = 3600.0) -> None:
         self.store = store
         self.days = days
-        self.every = every
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__("analytics-retention", every, self.run_once)
 
     def run_once(self) -> int:
         cutoff = datetime.now(UTC) - timedelta(days=self.days)
@@ -299,21 +298,3 @@ class RetentionTask:
         if removed:
             log.info("removed %d analytics events older than %d days", removed, self.days)
         return removed
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="gifdist-retention", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            try:
-                self.run_once()
-            except Exception as exc:  # database down: try again next hour
-                log.warning("analytics retention failed: %s", exc)
