@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
@@ -117,16 +117,15 @@ def _normalise_range(
     return {**scope, "headers": kept}, None
 
 
-async def send_file(
+async def _preconditions(
     scope: Scope,
     receive: Receive,
     send: Send,
-    rep: FileRepresentation,
-    *,
+    rep: FileRepresentation | StoredRepresentation,
     cache_control: str,
-    extra_headers: Sequence[tuple[str, str]] = (),
-) -> int:
-    """Answer a GET/HEAD for ``rep``; returns the status code sent."""
+) -> tuple[dict[str, str], dict[str, str], int | None]:
+    """The request's headers, the response's byte headers, and the status if a
+    conditional header already answered the request (304 or 412, sent here)."""
     request_headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
     headers = {
         "etag": rep.etag,
@@ -134,14 +133,28 @@ async def send_file(
         "cache-control": cache_control,
         "accept-ranges": "bytes",
         **BYTE_HEADERS,
-        **dict(extra_headers),
     }
     status = precondition_status(request_headers, rep)
     if status is not None:
-        if status == 412:
-            headers = {"cache-control": "no-store"}
-        await Response(status_code=status, headers=headers)(scope, receive, send)
-        return status
+        answer = {"cache-control": "no-store"} if status == 412 else headers
+        await Response(status_code=status, headers=answer)(scope, receive, send)
+    return request_headers, headers, status
+
+
+async def send_file(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    rep: FileRepresentation,
+    *,
+    cache_control: str,
+) -> int:
+    """Answer a GET/HEAD for ``rep``; returns the status code sent."""
+    request_headers, headers, answered = await _preconditions(
+        scope, receive, send, rep, cache_control
+    )
+    if answered is not None:
+        return answered
     if not os.path.exists(rep.path):
         await Response("gone", status_code=404, headers={"cache-control": "no-store"})(
             scope, receive, send
@@ -219,20 +232,11 @@ async def send_stored(
     One range is fetched as a ranged GET from the store; several ranges are answered
     with the whole body (allowed by RFC 9110 §14.2), never with several fetches.
     """
-    request_headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-    headers = {
-        "etag": rep.etag,
-        "last-modified": rep.last_modified_http,
-        "cache-control": cache_control,
-        "accept-ranges": "bytes",
-        **BYTE_HEADERS,
-    }
-    status = precondition_status(request_headers, rep)
-    if status is not None:
-        if status == 412:
-            headers = {"cache-control": "no-store"}
-        await Response(status_code=status, headers=headers)(scope, receive, send)
-        return status
+    request_headers, headers, answered = await _preconditions(
+        scope, receive, send, rep, cache_control
+    )
+    if answered is not None:
+        return answered
     start, end, status = 0, rep.size - 1, 200
     header = request_headers.get("range")
     if_range = request_headers.get("if-range")
