@@ -60,6 +60,8 @@ from gifdist.visitors import VisitorHasher
 
 log = logging.getLogger("gifdist.service")
 
+_NEEDS_DATABASE: Any = object()  # a cache miss where only memory may be read
+
 PLATFORM_VIAS = ("slack", "discord", "teams", "twitter", "facebook", "web", "other")
 
 
@@ -345,16 +347,29 @@ class Service:
         self.counted_once.set(key, True)
         return True
 
-    def record_beacon(self, beacon: Beacon, *, audience: str, visitor: str | None) -> str:
+    def record_beacon(
+        self, beacon: Beacon, *, audience: str, visitor: str | None, cached_only: bool = False
+    ) -> str | None:
         """Queue a client-reported event; returns counted, duplicate, not_counted or orphan.
 
         A beacon naming no public asset or link is kept as an ``orphan`` event (never
         counted); bots and crawlers are kept but not counted; a visitor's repeat of
-        the same event within the dedupe window is dropped.
+        the same event within the dedupe window is dropped. With ``cached_only`` (the
+        event loop), None means "the database is needed": call again in a thread.
         """
-        link = self.get_link(beacon.short_code) if beacon.short_code else None
+        link = None
+        if beacon.short_code:
+            link = self._cached_or_stored(
+                self.link_cache, self.get_link, beacon.short_code, cached_only
+            )
+            if link is _NEEDS_DATABASE:
+                return None
         asset_id = beacon.asset_id or (link["asset_id"] if link else None)
-        record = self.get_asset(asset_id) if asset_id else None
+        record = None
+        if asset_id:
+            record = self._cached_or_stored(self.asset_cache, self.get_asset, asset_id, cached_only)
+            if record is _NEEDS_DATABASE:
+                return None
         known = record is not None and record.is_public
         if beacon.short_code and (link is None or link["asset_id"] != asset_id):
             known = False
@@ -479,6 +494,15 @@ class Service:
             "expires_at": datetime.fromtimestamp(expires, UTC).isoformat(),
             "key_id": self.signer.active_key_id,
         }
+
+    @staticmethod
+    def _cached_or_stored(
+        cache: Any, lookup: Callable[[str], Any], key: str, cached_only: bool
+    ) -> Any:
+        if not cached_only:
+            return lookup(key)
+        found = cache.get(key)
+        return _NEEDS_DATABASE if found is None else found
 
     def asset_changed(self, asset_id: str) -> None:
         """Drop cached state of an asset here and on every other node."""

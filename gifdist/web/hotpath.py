@@ -180,12 +180,9 @@ class HotPaths:
         audience, _ = classify_user_agent(user_agent)
         visitor = self.service.visitors.visitor_id(_client(scope), user_agent)
         service = self.service
-        warm = (event.asset_id is None or service.asset_cache.get(event.asset_id) is not None) and (
-            event.short_code is None or service.link_cache.get(event.short_code) is not None
-        )
-        if warm:  # everything it needs is in memory: no thread hop
-            result = service.record_beacon(event, audience=audience, visitor=visitor)
-        else:
+        # from memory when the asset and link are cached (no thread hop), else in a thread
+        result = service.record_beacon(event, audience=audience, visitor=visitor, cached_only=True)
+        if result is None:
             result = await anyio.to_thread.run_sync(
                 lambda: service.record_beacon(event, audience=audience, visitor=visitor)
             )
