@@ -64,18 +64,9 @@ class HotPaths:
         if handler is None:
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: MutableMapping[str, Any]) -> None:
-            nonlocal started
-            started = True
-            await send(message)
-
         try:
-            await handler(scope, receive, tracking_send)
-        except DATABASE_DOWN as exc:
-            if started:
-                raise
+            await handler(scope, receive, send)
+        except DATABASE_DOWN as exc:  # lookups come before the first byte is sent
             log.warning("database unavailable on %s: %s", scope["path"][:100], exc)
             await _send_json(
                 send,
