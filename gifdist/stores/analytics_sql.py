@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, TypedDict, TypeVar, cast
 
 from sqlalchemy import Engine, Select, Table, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from typing_extensions import Unpack
 
 from gifdist.analytics import COUNTED_AUDIENCES, AnalyticsEvent, EventType, Key, Platform
 from gifdist.stores.schema import analytics_events, analytics_rollups, analytics_totals
@@ -32,20 +33,23 @@ def _upsert_adding(dialect: Any, table: Table, keys: list[str]) -> Any:
 _Query = TypeVar("_Query", bound=Select[Any])
 
 
-def _narrowed(
-    selected: _Query,
-    table: Table,
-    *,
-    asset_id: str | None = None,
-    asset_ids: Sequence[str] | None = None,
-    short_code: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> _Query:
+class EventScope(TypedDict, total=False):
+    """Which events a query covers: one asset, several, one link, a time window."""
+
+    asset_id: str | None
+    asset_ids: Sequence[str] | None
+    short_code: str | None
+    start: datetime | None
+    end: datetime | None
+
+
+def _narrowed(selected: _Query, table: Table, **scope: Unpack[EventScope]) -> _Query:
     """``selected`` kept to one asset, several, one link and a time window; rollups are
     compared by hour bucket, raw events by millisecond."""
     c = table.c
     query: Select[Any] = selected
+    asset_id, asset_ids = scope.get("asset_id"), scope.get("asset_ids")
+    short_code, start, end = scope.get("short_code"), scope.get("start"), scope.get("end")
     if asset_id is not None:
         query = query.where(c.asset_id == asset_id)
     if asset_ids is not None:
@@ -123,80 +127,32 @@ class SqlAnalyticsStore:
                     ],
                 )
 
-    def counts(
-        self,
-        *,
-        asset_id: str | None = None,
-        asset_ids: Sequence[str] | None = None,
-        short_code: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> Counter[Key]:
+    def counts(self, **scope: Unpack[EventScope]) -> Counter[Key]:
         r = analytics_rollups.c
         query = (
             select(r.platform, r.event_type, func.sum(r.count))
             .where(r.audience.in_(sorted(COUNTED_AUDIENCES)))
             .group_by(r.platform, r.event_type)
         )
-        query = _narrowed(
-            query,
-            analytics_rollups,
-            asset_id=asset_id,
-            asset_ids=asset_ids,
-            short_code=short_code,
-            start=start,
-            end=end,
-        )
+        query = _narrowed(query, analytics_rollups, **scope)
         with self.engine.connect() as conn:
             return Counter({(p, t): int(n) for p, t, n in conn.execute(query)})
 
-    def audiences(
-        self,
-        *,
-        asset_id: str | None = None,
-        asset_ids: Sequence[str] | None = None,
-        short_code: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> dict[str, int]:
+    def audiences(self, **scope: Unpack[EventScope]) -> dict[str, int]:
         """Events per audience (person, bot, crawler, orphan), crawlers included."""
         r = analytics_rollups.c
         query = select(r.audience, func.sum(r.count)).group_by(r.audience)
-        query = _narrowed(
-            query,
-            analytics_rollups,
-            asset_id=asset_id,
-            asset_ids=asset_ids,
-            short_code=short_code,
-            start=start,
-            end=end,
-        )
+        query = _narrowed(query, analytics_rollups, **scope)
         with self.engine.connect() as conn:
             return {audience: int(n) for audience, n in conn.execute(query)}
 
-    def unique_visitors(
-        self,
-        *,
-        asset_id: str | None = None,
-        asset_ids: Sequence[str] | None = None,
-        short_code: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> int:
+    def unique_visitors(self, **scope: Unpack[EventScope]) -> int:
         """Distinct people (daily-salted visitor hashes) in the raw events still kept."""
         e = analytics_events.c
         query = select(func.count(func.distinct(e.visitor))).where(
             e.audience == "person", e.visitor.is_not(None)
         )
-        query = _narrowed(
-            query,
-            analytics_events,
-            asset_id=asset_id,
-            asset_ids=asset_ids,
-            short_code=short_code,
-            start=start,
-            end=end,
-        )
+        query = _narrowed(query, analytics_events, **scope)
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
