@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from gifdist.analytics import AnalyticsTracker, EventType, InMemoryAnalyticsStore, Platform
-from gifdist.ingest import EventBuffer
+from gifdist.analytics.buffer import EventBuffer
 from gifdist.stores.analytics_sql import SqlAnalyticsStore
 from gifdist.stores.database import create_database_engine
 from gifdist.stores.migrate import upgrade_database

@@ -18,7 +18,6 @@ from collections.abc import Callable
 
 import redis
 
-from gifdist._ratelimit.redis_backend import LUA_HIT
 from gifdist.ratelimit import (
     MemoryLimitBackend,
     RateLimitConfig,
@@ -26,6 +25,7 @@ from gifdist.ratelimit import (
     RateLimitStrategy,
     RedisLimitBackend,
 )
+from gifdist.ratelimit.redis_store import LUA_HIT
 
 KEYS = 10_000
 THREADS = 8

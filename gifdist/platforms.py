@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Literal
 
-from gifdist.analytics_types import Platform
+from gifdist.analytics.types import Platform
 
 Audience = Literal["person", "bot", "crawler"]
 

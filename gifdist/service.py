@@ -19,8 +19,13 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlparse
 
-from gifdist.analytics import AnalyticsTracker, EventType, Platform
-from gifdist.assets import (
+from gifdist.accounts.keys import ApiKey, KeyRing, Scope
+from gifdist.analytics.beacons import Beacon
+from gifdist.analytics.buffer import EventBuffer, RetentionTask
+from gifdist.analytics.reports import StatsReporter
+from gifdist.analytics.tracker import AnalyticsTracker, EventType, Platform
+from gifdist.analytics.visitors import VisitorHasher
+from gifdist.assets.model import (
     AssetMetadata,
     AssetRecord,
     AssetStatus,
@@ -28,9 +33,9 @@ from gifdist.assets import (
     clean_metadata,
     is_valid_asset_id,
 )
-from gifdist.beacons import Beacon
-from gifdist.cache import TTLCache
-from gifdist.cdn import SignedURL
+from gifdist.assets.uploads import UploadSink
+from gifdist.caching.ttl import TTLCache
+from gifdist.cdn.http import SignedURL
 from gifdist.config import Settings
 from gifdist.errors import (
     Conflict,
@@ -40,13 +45,11 @@ from gifdist.errors import (
     InvalidMedia,
     NotFound,
 )
-from gifdist.ingest import EventBuffer, RetentionTask
-from gifdist.keys import ApiKey, KeyRing, Scope
 from gifdist.media.frames import sample_frames
 from gifdist.media.gif import GifLimits, inspect_gif
-from gifdist.metrics import UploadOutcome, record_upload
-from gifdist.sharelinks import ShareLinkGenerator, is_valid_short_code
-from gifdist.stats import StatsReporter
+from gifdist.observability.metrics import UploadOutcome, record_upload
+from gifdist.observability.tracing import span
+from gifdist.sharelinks.links import ShareLinkGenerator, is_valid_short_code
 from gifdist.stores.analytics_sql import SqlAnalyticsStore
 from gifdist.stores.assets_sql import SqlAssetStore
 from gifdist.stores.blobs import BlobStore, open_blob_store
@@ -54,9 +57,6 @@ from gifdist.stores.database import create_database_engine
 from gifdist.stores.keys_sql import SqlKeyStore
 from gifdist.stores.links_sql import SqlShareLinkStore
 from gifdist.stores.migrate import upgrade_database
-from gifdist.tracing import span
-from gifdist.uploads import UploadSink
-from gifdist.visitors import VisitorHasher
 
 log = logging.getLogger("gifdist.service")
 
@@ -143,11 +143,11 @@ class Service:
         self.on_upload: list[Callable[[], None]] = []
         self.invalidator = None
         if settings.redis_url:
-            from gifdist.invalidation import RedisInvalidator
+            from gifdist.caching.invalidation import RedisInvalidator
 
             self.invalidator = RedisInvalidator(settings.redis_url, self._forget_asset)
             self.background.append(self.invalidator)
-        from gifdist.moderation_worker import install_moderation
+        from gifdist.moderation.worker import install_moderation
 
         install_moderation(self)
 

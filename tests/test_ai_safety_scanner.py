@@ -28,7 +28,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from gifdist.ai_safety_scanner import (
+from gifdist.errors import ServiceUnavailable
+from gifdist.moderation.openai_scanner import (
     INSTALL_HINT,
     MAX_FRAME_EDGE,
     AISafetyError,
@@ -38,7 +39,6 @@ from gifdist.ai_safety_scanner import (
     SafetyScanResult,
     _parse_moderation_payload,
 )
-from gifdist.errors import ServiceUnavailable
 
 # Tiny delays keep retry tests fast; generous per-attempt timeouts keep them stable.
 FAST: dict[str, Any] = {"retry_backoff": 0.001, "max_retry_delay": 1.0, "timeout": 5.0}

@@ -20,11 +20,11 @@ from gifdist.analytics import (
     InMemoryAnalyticsStore,
     Platform,
 )
-from gifdist.beacons import parse_beacon
+from gifdist.analytics.beacons import parse_beacon
+from gifdist.analytics.buffer import EventBuffer, RetentionTask
+from gifdist.analytics.reports import StatsReporter, make_window, series_csv
 from gifdist.errors import InvalidInput, PayloadTooLarge
-from gifdist.ingest import EventBuffer, RetentionTask
 from gifdist.sharelinks import ShareLinkGenerator
-from gifdist.stats import StatsReporter, make_window, series_csv
 from gifdist.stores.analytics_sql import SqlAnalyticsStore
 from gifdist.stores.schema import analytics_events, analytics_rollups
 

@@ -8,7 +8,7 @@ import pytest
 from gif_factory import make_gif
 from starlette.testclient import TestClient
 
-from gifdist.keys import Scope
+from gifdist.accounts.keys import Scope
 from gifdist.service import Service
 
 SLACKBOT = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"

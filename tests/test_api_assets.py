@@ -219,7 +219,7 @@ def test_missing_and_wrong_keys(client: TestClient) -> None:
 
 
 def test_key_without_scope_is_forbidden(client: TestClient, service: Service) -> None:
-    from gifdist.keys import Scope
+    from gifdist.accounts.keys import Scope
 
     secret, _ = service.keys.create("reader", [Scope.READ])
     response = client.post(

@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gifdist.cdn import UNSATISFIABLE, CachePolicy, CDNHelper, RangeRequest, SignedURL, parse_ranges
+from gifdist.cdn.http import (
+    UNSATISFIABLE,
+    CachePolicy,
+    CDNHelper,
+    RangeRequest,
+    SignedURL,
+    parse_ranges,
+)
 
 
 def test_seed_cdn_configuration_example() -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gifdist.web.client_ip import client_address, normalise, parse_networks
+from gifdist.web.middleware.client_ip import client_address, normalise, parse_networks
 
 PROXIES = parse_networks(["10.0.0.0/8", "::1"])
 

@@ -51,7 +51,7 @@ def _gif(tmp_path: Path) -> Path:
 
 
 def test_invalidation_survives_a_redis_restart(tmp_path: Path) -> None:
-    from gifdist.invalidation import RedisInvalidator
+    from gifdist.caching.invalidation import RedisInvalidator
 
     port = free_port()
     url = f"redis://127.0.0.1:{port}/0"

@@ -16,9 +16,9 @@ from servers import running_server
 from starlette.testclient import TestClient
 
 from gifdist.config import Settings
-from gifdist.logs import SERVER_LOGGERS, configure_logging
+from gifdist.observability.logs import SERVER_LOGGERS, configure_logging
+from gifdist.observability.tracing import configure_tracing
 from gifdist.service import Service
-from gifdist.tracing import configure_tracing
 from gifdist.web.app import create_app
 
 

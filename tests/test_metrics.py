@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from servers import running_server
 from starlette.testclient import TestClient
 
-from gifdist import metrics
+from gifdist.observability import metrics
 from gifdist.service import Service
 from gifdist.web.app import create_app
 
@@ -253,7 +253,7 @@ def test_a_redis_outage_is_counted_once(tmp_path: Path) -> None:
     from servers import free_port
 
     from gifdist.ratelimit import LimitRule, RateLimitConfig
-    from gifdist.web.ratelimits import open_limit_backend
+    from gifdist.web.middleware.ratelimits import open_limit_backend
 
     settings = make_settings(
         tmp_path,
@@ -293,7 +293,7 @@ def test_admin_dashboard_is_a_live_view_of_the_service(
 def test_admin_dashboard_needs_the_admin_scope(
     app_client: TestClient, sqlite_service: Service
 ) -> None:
-    from gifdist.keys import Scope
+    from gifdist.accounts.keys import Scope
 
     reader, _ = sqlite_service.keys.create("reader", [Scope.READ, Scope.STATS])
     refused = app_client.get(

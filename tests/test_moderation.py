@@ -13,7 +13,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, update
 
-from gifdist._text_terms import TermMatcher, load_terms, words
 from gifdist.assets import AssetStatus
 from gifdist.errors import InvalidMedia
 from gifdist.moderation import (
@@ -23,6 +22,7 @@ from gifdist.moderation import (
     ModerationPipeline,
     verify_audit_chain,
 )
+from gifdist.moderation.terms import TermMatcher, load_terms, words
 from gifdist.service import Service
 from gifdist.stores.audit_sql import SqlAuditStore
 from gifdist.stores.schema import audit_entries

@@ -27,7 +27,7 @@ from gifdist.observability import (
     get_current_span,
     json_safe,
 )
-from gifdist.observability import _current_span as current_span_var
+from gifdist.observability.stack import _current_span as current_span_var
 
 TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 SPAN_ID = re.compile(r"^[0-9a-f]{16}$")

@@ -542,7 +542,7 @@ def test_memory_backend_satisfies_the_backend_protocol() -> None:
 def test_module_imports_and_runs_without_redis_installed() -> None:
     code = (
         "import sys; sys.modules['redis'] = None\n"
-        "from gifdist.ratelimit import RateLimiter, RateLimitConfig, create_limit_backend\n"
+        "from gifdist.ratelimit.limiter import RateLimiter, RateLimitConfig, create_limit_backend\n"
         "assert RateLimiter(RateLimitConfig(1, 1)).check_rate_limit('a')[0]\n"
         "try:\n"
         "    create_limit_backend('redis://127.0.0.1:6379/0')\n"

@@ -11,8 +11,8 @@ import redis
 from servers import free_port, redis_process
 
 from gifdist.ratelimit import LimitRule, RateLimitConfig, RateLimitStrategy, RedisLimitBackend
-from gifdist.web import ratelimits
-from gifdist.web.ratelimits import ResilientBackend
+from gifdist.web.middleware import ratelimits
+from gifdist.web.middleware.ratelimits import ResilientBackend
 
 pytestmark = pytest.mark.redis
 

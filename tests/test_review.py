@@ -13,8 +13,8 @@ from sqlalchemy import update
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
+from gifdist.accounts.keys import Scope
 from gifdist.cli import app as cli
-from gifdist.keys import Scope
 from gifdist.service import Service
 from gifdist.stores.schema import audit_entries
 
@@ -281,7 +281,7 @@ def test_quarantined_bytes_are_purged_after_the_retention(
 ) -> None:
     import os
 
-    from gifdist.moderation_worker import quarantine_purge
+    from gifdist.moderation.worker import quarantine_purge
 
     data = make_gif(width=32, height=24, frames=3, seed=9)
     asset_id = client.post("/api/v1/assets", files={"file": ("a.gif", data, "image/gif")}).json()[

@@ -12,8 +12,8 @@ from gif_factory import make_gif
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
+from gifdist.accounts.keys import Scope
 from gifdist.cli import app as cli
-from gifdist.keys import Scope
 from gifdist.service import Service
 from gifdist.web.app import create_app
 

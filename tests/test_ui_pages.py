@@ -11,9 +11,9 @@ import pytest
 from conftest import ADMIN_KEY
 from gif_factory import make_gif
 
+from gifdist.accounts.keys import Scope
 from gifdist.analytics import AnalyticsEvent, EventType, Platform
-from gifdist.keys import Scope
-from gifdist.web.ui import line_chart
+from gifdist.web.pages.ui import line_chart
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from gifdist.visitors import VisitorHasher
+from gifdist.analytics.visitors import VisitorHasher
 
 
 def test_same_visitor_same_day_hashes_equal_and_never_contains_the_address() -> None:

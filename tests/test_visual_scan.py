@@ -16,7 +16,7 @@ import onnxruntime  # type: ignore[import-untyped]
 import pytest
 from PIL import Image, ImageDraw
 
-from gifdist.visual_scan import (
+from gifdist.moderation.visual import (
     NUDENET_LABELS,
     Detection,
     FrameScan,

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, Select, Table, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from typing_extensions import Unpack
 
-from gifdist.analytics import COUNTED_AUDIENCES, AnalyticsEvent, EventType, Key, Platform
+from gifdist.analytics.tracker import COUNTED_AUDIENCES, AnalyticsEvent, EventType, Key, Platform
 from gifdist.stores.schema import analytics_events, analytics_rollups, analytics_totals
 
 HOUR_MS = 3_600_000

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, String, cast, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from gifdist.assets import AssetMetadata, AssetRecord, AssetStatus
+from gifdist.assets.model import AssetMetadata, AssetRecord, AssetStatus
 from gifdist.media.gif import GifInfo
 from gifdist.stores.schema import assets, moderation_jobs, rejected_hashes
 

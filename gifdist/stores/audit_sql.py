@@ -13,7 +13,12 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, text
 
-from gifdist.moderation import GENESIS_HASH, AuditEntry, ContentCategory, ModerationDecision
+from gifdist.moderation.pipeline import (
+    GENESIS_HASH,
+    AuditEntry,
+    ContentCategory,
+    ModerationDecision,
+)
 from gifdist.stores.schema import audit_entries
 
 AUDIT_LOCK_ID = 0x6769_6661  # "gifa"

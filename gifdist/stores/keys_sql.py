@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
 
-from gifdist.keys import ApiKey, parse_scopes
+from gifdist.accounts.keys import ApiKey, parse_scopes
 from gifdist.stores.schema import api_keys
 
 

@@ -15,24 +15,29 @@ from starlette.responses import HTMLResponse, JSONResponse
 from starlette.staticfiles import StaticFiles
 
 from gifdist import __version__
-from gifdist.analytics import EventType, Platform
-from gifdist.assets import AssetStatus
+from gifdist.analytics.tracker import EventType, Platform
+from gifdist.assets.model import AssetStatus
 from gifdist.config import Settings
-from gifdist.dashboard import ServiceDashboard
 from gifdist.errors import Forbidden, GifdistError, InvalidInput, NotFound
-from gifdist.metrics import MetricsExporter, record_ratelimit_outage, record_ratelimit_refusal
+from gifdist.observability.dashboard import ServiceDashboard
+from gifdist.observability.metrics import (
+    MetricsExporter,
+    record_ratelimit_outage,
+    record_ratelimit_refusal,
+)
+from gifdist.observability.tracing import flush_spans, tracer_for
 from gifdist.platforms import classify_user_agent, platform_from_referer
 from gifdist.service import Service
-from gifdist.tracing import flush_spans, tracer_for
-from gifdist.web import api, ui
+from gifdist.web.api import core as api
 from gifdist.web.errors import install_error_handlers
 from gifdist.web.hotpath import REVALIDATE, HotPaths, remaining_seconds
-from gifdist.web.limits import BodySizeLimit
-from gifdist.web.pages import STATIC, asset_context, render
-from gifdist.web.ratelimits import RateLimitMiddleware, open_limit_backend
-from gifdist.web.request_id import RequestIdMiddleware
+from gifdist.web.middleware.body_limits import BodySizeLimit
+from gifdist.web.middleware.ratelimits import RateLimitMiddleware, open_limit_backend
+from gifdist.web.middleware.request_id import RequestIdMiddleware
+from gifdist.web.middleware.telemetry import TelemetryMiddleware, add_metrics_route
+from gifdist.web.pages import ui
+from gifdist.web.pages.render import STATIC, asset_context, render
 from gifdist.web.session import SessionCodec
-from gifdist.web.telemetry import TelemetryMiddleware, add_metrics_route
 
 log = logging.getLogger("gifdist.web")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from gifdist.keys import ApiKey, Scope, bearer_token
+from gifdist.accounts.keys import ApiKey, Scope, bearer_token
 from gifdist.service import Service
 from gifdist.web.session import check_csrf
 

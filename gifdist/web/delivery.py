@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 from starlette.responses import FileResponse, Response
 
-from gifdist.cdn import UNSATISFIABLE, parse_ranges
+from gifdist.cdn.http import UNSATISFIABLE, parse_ranges
 from gifdist.errors import ServiceUnavailable
 
 log = logging.getLogger("gifdist.delivery")

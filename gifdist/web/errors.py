@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from gifdist.errors import GifdistError, TooManyRequests
-from gifdist.web.pages import error_page
+from gifdist.web.pages.render import error_page
 
 log = logging.getLogger("gifdist.web")
 

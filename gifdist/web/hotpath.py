@@ -17,14 +17,14 @@ from urllib.parse import parse_qsl
 
 import anyio
 
-from gifdist.analytics import EventType, Platform
-from gifdist.assets import AssetRecord, AssetStatus, is_valid_asset_id
-from gifdist.beacons import MAX_BEACON_BYTES, parse_beacon
-from gifdist.cache import TTLCache
+from gifdist.analytics.beacons import MAX_BEACON_BYTES, parse_beacon
+from gifdist.analytics.tracker import EventType, Platform
+from gifdist.assets.model import AssetRecord, AssetStatus, is_valid_asset_id
+from gifdist.caching.ttl import TTLCache
 from gifdist.errors import GifdistError, PayloadTooLarge, UnsupportedMediaType
 from gifdist.platforms import classify_user_agent, platform_from_referer, platform_from_via
 from gifdist.service import Service
-from gifdist.sharelinks import is_valid_short_code
+from gifdist.sharelinks.links import is_valid_short_code
 from gifdist.web.delivery import (
     FileRepresentation,
     StoredRepresentation,
@@ -32,7 +32,7 @@ from gifdist.web.delivery import (
     send_stored,
 )
 from gifdist.web.errors import DATABASE_DOWN, DATABASE_RETRY_AFTER
-from gifdist.web.pages import asset_context, error_page, render
+from gifdist.web.pages.render import asset_context, error_page, render
 
 log = logging.getLogger("gifdist.web")
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from gifdist.config import Settings
-from gifdist.logs import configure_logging
-from gifdist.tracing import configure_tracing
+from gifdist.observability.logs import configure_logging
+from gifdist.observability.tracing import configure_tracing
 from gifdist.web.app import create_app
-from gifdist.web.request_id import RequestIdMiddleware
+from gifdist.web.middleware.request_id import RequestIdMiddleware
 
 
 def create_app_from_env() -> RequestIdMiddleware:

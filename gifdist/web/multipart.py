@@ -15,9 +15,9 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
+from gifdist.assets.uploads import UploadSink
 from gifdist.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from gifdist.service import Service
-from gifdist.uploads import UploadSink
 
 FIELD_LIMIT = 64 * 1024
 FIELD_SLACK = 1024 * 1024

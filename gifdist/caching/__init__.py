@@ -1,0 +1,1 @@
+"""In-process caches and their cross-node invalidation."""

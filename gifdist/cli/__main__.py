@@ -1,0 +1,5 @@
+"""``python -m gifdist.cli``."""
+
+from gifdist.cli.commands import main
+
+main()

@@ -1,0 +1,268 @@
+"""The JSON API under ``/api/v1``: thin routes over ``Service``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.responses import FileResponse, PlainTextResponse, StreamingResponse
+
+from gifdist.accounts.keys import ApiKey, Scope
+from gifdist.analytics.reports import Window, make_window, series_csv, top_csv
+from gifdist.assets.model import AssetRecord
+from gifdist.errors import Forbidden, InvalidInput, NotFound
+from gifdist.web.api.admin import router as admin_router
+from gifdist.web.api.moderation import router as moderation_router
+from gifdist.web.auth import authorise, service_of
+from gifdist.web.multipart import receive_upload
+
+router = APIRouter(prefix="/api/v1")
+router.include_router(moderation_router)
+router.include_router(admin_router)
+
+
+class LinkRequest(BaseModel):
+    """Body of ``POST /api/v1/assets/{asset_id}/links``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, description="Title shown in link previews.")
+    tags: list[str] | str | None = Field(None, description="Tags, a list or comma-separated.")
+    via: str | None = Field(
+        None,
+        description="Platform the link is for (slack, discord, teams, twitter, facebook, web);"
+        " clicks on it are attributed there.",
+    )
+
+
+@router.post("/assets", status_code=201, summary="Upload a GIF")
+async def upload_asset(request: Request, response: Response) -> dict[str, Any]:
+    """Upload a GIF as multipart field ``file`` with optional ``title``, ``tags``
+    (comma-separated) and ``description``. New bytes answer 201; bytes already
+    stored answer 200 with the existing asset."""
+    service = service_of(request)
+    key = await authorise(request, Scope.UPLOAD)
+    received = await receive_upload(request, service)
+    try:
+        meta = service.clean_metadata(
+            received.fields.get("title"),
+            received.fields.get("tags"),
+            received.fields.get("description"),
+        )
+    except Exception:
+        received.sink.discard()
+        raise
+    result = await run_in_threadpool(service.ingest_upload, received.sink, meta, key)
+    response.status_code = 201 if result.created else 200
+    return result.asset.to_json(service.settings.base_url)
+
+
+@router.get("/assets/{asset_id}", summary="Describe an asset")
+async def get_asset(asset_id: str, request: Request) -> dict[str, Any]:
+    service = service_of(request)
+    key = await authorise(request, Scope.READ)
+    record = await run_in_threadpool(service.require_asset, asset_id)
+    service.check_view_access(key, record)
+    return record.to_json(service.settings.base_url)
+
+
+@router.get("/assets/{asset_id}/content", summary="The GIF bytes, whatever its status")
+async def asset_content(asset_id: str, request: Request) -> Response:
+    """Lets key holders (uploaders, moderators) see a GIF before it is public."""
+    service = service_of(request)
+    key = await authorise(request, Scope.READ)
+    record = await run_in_threadpool(service.require_asset, asset_id)
+    service.check_view_access(key, record)
+    path = await run_in_threadpool(service.blob_path, record)
+    headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    if path is not None:
+        return FileResponse(path, media_type=record.content_type, headers=headers)
+    size = await run_in_threadpool(getattr(service.blobs, "size", lambda _sha: None), record.sha256)
+    if size is None:
+        raise NotFound("the bytes of this asset are no longer stored")
+    chunks = service.blobs.iter_range(record.sha256, 0, size - 1)  # type: ignore[attr-defined]
+    return StreamingResponse(
+        iterate_in_threadpool(chunks),
+        media_type=record.content_type,
+        headers={**headers, "Content-Length": str(size)},
+    )
+
+
+@router.post("/assets/{asset_id}/links", status_code=201, summary="Create a short link")
+async def create_link(asset_id: str, body: LinkRequest, request: Request) -> dict[str, Any]:
+    service = service_of(request)
+    key = await authorise(request, Scope.LINKS)
+    return await run_in_threadpool(
+        lambda: service.create_link(
+            asset_id, title=body.title, tags=body.tags, via=body.via, owner=key
+        )
+    )
+
+
+class AssetChange(BaseModel):
+    """Body of ``PATCH /api/v1/assets/{asset_id}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    private: bool = Field(
+        ..., description="true: the GIF and its page are served only through signed URLs."
+    )
+
+
+class SignedUrlRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expires_in: int = Field(3600, description="Seconds the URLs stay valid.")
+
+
+@router.patch("/assets/{asset_id}", summary="Make an asset private or public")
+async def change_asset(asset_id: str, body: AssetChange, request: Request) -> dict[str, Any]:
+    """The uploader (or an admin) may make a GIF private: its bytes and page are then
+    served only through signed URLs, and its short links stop resolving."""
+    service = service_of(request)
+    key = await authorise(request, Scope.UPLOAD)
+    record = await run_in_threadpool(service.set_private, asset_id, body.private, key)
+    return record.to_json(service.settings.base_url)
+
+
+def _may_share(key: ApiKey, record: AssetRecord) -> bool:
+    return record.owner_key_id == key.key_id or key.allows(Scope.ADMIN)
+
+
+@router.post("/assets/{asset_id}/signed-url", summary="Mint signed URLs for an asset")
+async def signed_url(asset_id: str, body: SignedUrlRequest, request: Request) -> dict[str, Any]:
+    """Signed, expiring URLs for the GIF bytes and its page (for private GIFs, or when
+    the deployment requires signatures for all bytes)."""
+    service = service_of(request)
+    key = await authorise(request, Scope.READ)
+    record = await run_in_threadpool(service.require_asset, asset_id)
+    if not _may_share(key, record):
+        raise Forbidden("only the uploader or an admin may mint signed URLs for this GIF")
+    return await run_in_threadpool(service.signed_urls, asset_id, body.expires_in)
+
+
+@router.get("/links/{code}", summary="Describe a short link")
+async def get_link(code: str, request: Request) -> dict[str, Any]:
+    service = service_of(request)
+    await authorise(request, Scope.READ)
+    link = await run_in_threadpool(service.get_link, code)
+    if link is None:
+        raise NotFound(f"no short link {code[:64]!r}")
+    metrics = await run_in_threadpool(service.tracker.get_short_link_metrics, link["short_code"])
+    return {**service.link_json(link), "clicks": metrics["clicks"]}
+
+
+# analytics -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatsParams:
+    """The query parameters every stats route takes."""
+
+    start: str | None = Query(
+        None, alias="from", max_length=40, description="ISO 8601 or epoch seconds."
+    )
+    end: str | None = Query(
+        None, alias="to", max_length=40, description="ISO 8601 or epoch seconds."
+    )
+    interval: str | None = Query(None, max_length=8, description="Series buckets: hour or day.")
+    format: str = Query("json", max_length=8, description="json or csv.")
+
+    def window(self) -> Window:
+        return make_window(self.start, self.end, self.interval)
+
+
+def _stats_response(report: dict[str, Any], fmt: str, to_csv: Any, name: str) -> Any:
+    if fmt == "csv":
+        return PlainTextResponse(
+            to_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if fmt != "json":
+        raise InvalidInput("format must be json or csv", code="bad_format")
+    return report
+
+
+@router.get("/assets/{asset_id}/stats", summary="Views, plays, clicks and CTR of an asset")
+async def asset_stats(
+    asset_id: str,
+    request: Request,
+    params: StatsParams = Depends(),
+) -> Any:
+    """Totals (seed metric keys), ``platforms`` and a zero-filled ``series`` for
+    ``from``–``to`` (ISO 8601 or epoch seconds) by ``interval`` hour or day;
+    ``format=csv`` gives the series as CSV."""
+    service = service_of(request)
+    key = await authorise(request, Scope.STATS)
+    window = params.window()
+    record = await run_in_threadpool(service.require_asset, asset_id)
+    service.check_stats_access(key, record)
+    report = await run_in_threadpool(lambda: service.stats.report(window, asset_id=record.asset_id))
+    return _stats_response(report, params.format, series_csv, f"{record.asset_id}-stats")
+
+
+@router.get("/links/{code}/stats", summary="Views, plays, clicks and CTR of a short link")
+async def link_stats(
+    code: str,
+    request: Request,
+    params: StatsParams = Depends(),
+) -> Any:
+    service = service_of(request)
+    key = await authorise(request, Scope.STATS)
+    window = params.window()
+    link = await run_in_threadpool(service.get_link, code)
+    if link is None:
+        raise NotFound(f"no short link {code[:64]!r}")
+    record = await run_in_threadpool(service.require_asset, link["asset_id"])
+    service.check_stats_access(key, record)
+    report = await run_in_threadpool(
+        lambda: service.stats.report(window, short_code=link["short_code"])
+    )
+    report["asset_id"] = link["asset_id"]
+    return _stats_response(report, params.format, series_csv, f"{link['short_code']}-stats")
+
+
+@router.get("/stats", summary="Views, plays, clicks and CTR of every asset together")
+async def overall_stats(
+    request: Request,
+    params: StatsParams = Depends(),
+) -> Any:
+    """The same report as an asset's, over every asset (``format=csv`` for the series)."""
+    service = service_of(request)
+    key = await authorise(request, Scope.STATS)
+    window = params.window()
+    scope = await run_in_threadpool(service.stats_scope, key)
+    report = await run_in_threadpool(lambda: service.stats.report(window, asset_ids=scope))
+    return _stats_response(report, params.format, series_csv, "all-stats")
+
+
+@router.get("/stats/top", summary="Top assets by a metric")
+async def top_assets(
+    request: Request,
+    metric: str = Query("views", max_length=16),
+    limit: int = Query(10, ge=1, le=100),
+    min_views: int = Query(0, ge=0),
+    params: StatsParams = Depends(),
+) -> Any:
+    """``metric``: views, plays, clicks, ctr or play_rate; ``min_views`` keeps a GIF
+    seen twice from topping the CTR list. With ``interval``, each asset carries its
+    series."""
+    service = service_of(request)
+    key = await authorise(request, Scope.STATS)
+    window = params.window()
+    scope = await run_in_threadpool(service.stats_scope, key)
+    report = await run_in_threadpool(
+        lambda: service.stats.top(
+            window,
+            metric=metric,
+            limit=limit,
+            min_views=min_views,
+            with_series=bool(params.interval),
+            asset_ids=scope,
+        )
+    )
+    return _stats_response(report, params.format, top_csv, "top-assets")

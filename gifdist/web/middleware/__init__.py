@@ -1,0 +1,1 @@
+"""ASGI middleware: request ids, telemetry, rate limits, body limits, client addresses."""

@@ -1,0 +1,244 @@
+"""Rate limits per route group, in front of everything (hot paths included).
+
+Each request is matched to at most one policy (uploads, link creation, beacons,
+short links, sign-in, reports) and counted under the caller's API key or client
+address. Limited routes answer with ``RateLimit-Limit``/``-Remaining``/``-Reset``
+(IETF draft); a refusal is 429 with ``Retry-After`` and a JSON error. Counters live
+in Redis when ``GIFDIST_REDIS_URL`` is set, shared by every node; if Redis stops
+answering, the limiter falls back to in-process counters (or refuses, if
+configured), logs once per outage and retries Redis every few seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import re
+import threading
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from starlette.responses import JSONResponse
+
+from gifdist.config import Settings
+from gifdist.ratelimit.limiter import (
+    Decision,
+    LimitBackend,
+    LimitRule,
+    MemoryLimitBackend,
+    RateLimitBackendUnavailable,
+    RateLimitConfig,
+    RateLimitStrategy,
+    RedisLimitBackend,
+    combine_decisions,
+)
+from gifdist.web.middleware.client_ip import IPNetwork, client_address, parse_networks
+
+log = logging.getLogger("gifdist.ratelimit")
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+RETRY_REDIS_AFTER = 5.0
+_LINKS = re.compile(r"^/api/v1/assets/[^/]+/links$")
+_REPORT = re.compile(r"^/api/v1/assets/[^/]+/report$")
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    name: str
+    config: RateLimitConfig
+    by_key: bool  # count per API key when one is sent, else per client address
+
+
+def build_policies(settings: Settings) -> dict[str, Policy]:
+    def per_minute(name: str, count: int, by_key: bool, window: float = 60.0) -> Policy:
+        config = RateLimitConfig(count, window, RateLimitStrategy.SLIDING_WINDOW)
+        return Policy(name, config, by_key)
+
+    return {
+        "uploads": per_minute("uploads", settings.rate_limit_uploads, True),
+        "links": per_minute("links", settings.rate_limit_links, True),
+        "beacons": per_minute("beacons", settings.rate_limit_beacons, False),
+        "shortlinks": per_minute("shortlinks", settings.rate_limit_shortlinks, False),
+        "signin": per_minute("signin", settings.rate_limit_signin, False),
+        "reports": per_minute("reports", settings.rate_limit_reports, False, window=3600.0),
+    }
+
+
+def policy_name(method: str, path: str) -> str | None:
+    """Which policy applies to a request (None: not limited, e.g. admin and reads)."""
+    if method == "POST":
+        if path == "/api/v1/assets":
+            return "uploads"
+        if path == "/api/v1/events":
+            return "beacons"
+        if path == "/signin":
+            return "signin"
+        if _LINKS.match(path):
+            return "links"
+        if _REPORT.match(path):
+            return "reports"
+    elif method in ("GET", "HEAD") and path.startswith("/s/"):
+        return "shortlinks"
+    return None
+
+
+class ResilientBackend:
+    """Redis when it answers, in-process counters (or refusal) while it does not."""
+
+    def __init__(
+        self,
+        primary: LimitBackend | None,
+        *,
+        refuse_when_down: bool,
+        on_outage: Callable[[], None] | None = None,
+    ) -> None:
+        self.primary = primary
+        self.fallback = MemoryLimitBackend()
+        self.refuse_when_down = refuse_when_down
+        self.on_outage = on_outage
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    def hit(self, rules: list[LimitRule]) -> list[Decision] | None:
+        """Decisions for ``rules``; None means "refuse: the limiter is unavailable"."""
+        if self.primary is not None and time.monotonic() >= self._down_until:
+            try:
+                decisions = self.primary.hit(rules)
+            except RateLimitBackendUnavailable as exc:
+                self._mark_down(exc)
+            else:
+                self._mark_up()
+                return decisions
+        if self.primary is not None and self.refuse_when_down:
+            return None
+        return self.fallback.hit(rules)
+
+    def _mark_down(self, exc: Exception) -> None:
+        with self._lock:
+            first = self._down_until == 0.0
+            self._down_until = time.monotonic() + RETRY_REDIS_AFTER
+        if first:
+            log.warning(
+                "rate limits: Redis unreachable (%s); using %s until it returns",
+                exc,
+                "refusals" if self.refuse_when_down else "in-process counters",
+            )
+            if self.on_outage is not None:
+                self.on_outage()
+
+    def _mark_up(self) -> None:
+        if self._down_until:
+            with self._lock:
+                self._down_until = 0.0
+            log.warning("rate limits: Redis is back; shared limits restored")
+
+    def close(self) -> None:
+        if self.primary is not None:
+            self.primary.close()
+
+
+def open_limit_backend(
+    settings: Settings, on_outage: Callable[[], None] | None = None
+) -> ResilientBackend:
+    primary = RedisLimitBackend.from_url(settings.redis_url) if settings.redis_url else None
+    return ResilientBackend(
+        primary,
+        refuse_when_down=settings.rate_limit_on_redis_failure == "refuse",
+        on_outage=on_outage,
+    )
+
+
+class RateLimitMiddleware:
+    """Applies the policies; refusals never reach the app."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: Settings,
+        backend: ResilientBackend,
+        *,
+        on_refusal: Callable[[str], None] | None = None,
+    ) -> None:
+        self.app = app
+        self.policies = build_policies(settings)
+        self.backend = backend
+        self.trusted: tuple[IPNetwork, ...] = parse_networks(settings.trusted_proxies)
+        self.on_refusal = on_refusal
+        self._in_thread = backend.primary is not None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        name = policy_name(scope["method"], scope["path"]) if scope["type"] == "http" else None
+        if name is None:
+            await self.app(scope, receive, send)
+            return
+        policy = self.policies[name]
+        rule = LimitRule(f"{name}:{self._subject(scope, policy)}", policy.config)
+        if self._in_thread:  # a network round trip: keep it off the event loop
+            decisions = await anyio.to_thread.run_sync(self.backend.hit, [rule])
+        else:
+            decisions = self.backend.hit([rule])
+        if decisions is None:
+            response = _json_error(
+                503,
+                "unavailable",
+                "rate limiting is unavailable; try again shortly",
+                {"Retry-After": str(int(RETRY_REDIS_AFTER))},
+            )
+            await response(scope, receive, send)
+            return
+        decision = combine_decisions(decisions)
+        headers = _headers(decision)
+        if not decision.allowed:
+            if self.on_refusal is not None:
+                self.on_refusal(name)
+            retry = max(1, math.ceil(decision.retry_after))
+            response = _json_error(
+                429,
+                "rate_limited",
+                f"too many requests ({name}): try again in {retry} s",
+                {**headers, "Retry-After": str(retry)},
+            )
+            await response(scope, receive, send)
+            return
+        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+        async def send_with_headers(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *raw]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _subject(self, scope: Scope, policy: Policy) -> str:
+        if policy.by_key:
+            for key, value in scope["headers"]:
+                if key == b"authorization" and value[:7].lower() == b"bearer ":
+                    return "key:" + hashlib.sha256(value[7:].strip()).hexdigest()[:32]
+        address = client_address(scope, self.trusted)
+        if policy.name == "beacons":
+            agent = next((v for k, v in scope["headers"] if k == b"user-agent"), b"")
+            digest = hashlib.sha256(address.encode() + b"\0" + agent[:512]).hexdigest()[:32]
+            return "visitor:" + digest
+        return "ip:" + address
+
+
+def _json_error(status: int, code: str, message: str, headers: dict[str, str]) -> JSONResponse:
+    """Limiter answers are JSON on every path, pages included."""
+    body = {"error": {"code": code, "message": message}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _headers(decision: Decision) -> dict[str, str]:
+    return {
+        "RateLimit-Limit": str(decision.limit),
+        "RateLimit-Remaining": str(max(0, decision.remaining)),
+        "RateLimit-Reset": str(max(0, math.ceil(decision.reset_after))),
+    }

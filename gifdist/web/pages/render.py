@@ -1,0 +1,58 @@
+"""Server-rendered HTML: the asset page, the link-preview card and error pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from gifdist.assets.model import AssetRecord
+
+TEMPLATES = Path(__file__).parent.parent / "templates"
+STATIC = Path(__file__).parent.parent / "static"
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    auto_reload=False,
+)
+
+ERROR_HEADINGS = {
+    400: "That request did not make sense",
+    403: "This link is not valid",
+    404: "Nothing here",
+    429: "Slow down a little",
+    500: "Something went wrong on our side",
+    503: "Temporarily unavailable",
+}
+
+
+def render(template: str, **context: Any) -> str:
+    """Render a template with autoescaping on (all user text is escaped)."""
+    return _env.get_template(template).render(**context)
+
+
+def asset_context(base_url: str, asset: AssetRecord, *, title: str | None = None) -> dict[str, Any]:
+    """Everything the asset page, the card and the oEmbed answer say about an asset."""
+    canonical_url = f"{base_url}/a/{asset.asset_id}"
+    display_title = title or asset.title or "A GIF on gifdist"
+    return {
+        "asset": asset,
+        "title": display_title,
+        "description": asset.description[:300],
+        "canonical_url": canonical_url,
+        "gif_url": f"{canonical_url}.gif",
+        "oembed_url": f"{base_url}/oembed?format=json&url={quote(canonical_url, safe='')}",
+        "base_url": base_url,
+    }
+
+
+def error_page(status: int, message: str) -> str:
+    return render(
+        "error.html",
+        status=status,
+        heading=ERROR_HEADINGS.get(status, "Something went wrong"),
+        message=message,
+    )
