@@ -225,6 +225,7 @@ class Service:
         return result
 
     def _ingest(self, sink: UploadSink, meta: AssetMetadata, owner: ApiKey | None) -> UploadResult:
+        owner_id = owner.key_id if owner else None
         try:
             sha256 = sink.finish()
             if sink.size == 0:
@@ -234,13 +235,13 @@ class Service:
                     "this file was rejected by moderation and cannot be uploaded again",
                     code="content_rejected",
                 )
-            existing = self.assets.get_by_sha(sha256)
+            existing = self.assets.get_for_owner(sha256, owner_id)
             if existing is not None:
                 return UploadResult(existing, created=False)
             with span("upload.inspect_gif"):
                 info = inspect_gif(sink.path, self.gif_limits)
             with span("storage.put", sha256=sha256):
-                self.blobs.put_temp(sink.path, sha256)
+                self.blobs.put_temp(sink.path, sha256)  # a no-op when the bytes are stored
         finally:
             sink.discard()
         return self._insert_asset(sha256, sink.size, info, meta, owner)
@@ -265,7 +266,7 @@ class Service:
         moderated = self.settings.moderation != "off"
         status = AssetStatus.PENDING if moderated else AssetStatus.APPROVED
         record, created = self.assets.insert(
-            candidate_ids=self._candidate_ids(sha256),
+            candidate_ids=self._candidate_ids(sha256, owner.key_id if owner else None),
             sha256=sha256,
             size=size,
             info=info,
@@ -281,11 +282,19 @@ class Service:
                 notify()
         return UploadResult(record, created)
 
-    def _candidate_ids(self, sha256: str) -> list[str]:
-        """The seed's hash-based id first, then longer prefixes if another file holds it."""
+    def _candidate_ids(self, sha256: str, owner_id: str | None) -> list[str]:
+        """Ids for one owner's asset over these bytes, shortest first.
+
+        Keyed by the secret key, the owner and the hash: knowing the bytes must not
+        let anyone compute another owner's asset id (the seed's plain hash-based id
+        would). Longer prefixes are tried if a shorter one is taken.
+        """
+        keyed = hmac.new(
+            self.secret_key, f"asset:{owner_id or '-'}:{sha256}".encode(), hashlib.sha256
+        ).hexdigest()
         first = self.settings.asset_id_length
         lengths = [first, *range(max(first + 4, 16), 65, 4)]
-        ids = [self.links.generate_hash_based_id(sha256, length=n) for n in lengths]
+        ids = [self.links.generate_hash_based_id(keyed, length=n) for n in lengths]
         return list(dict.fromkeys(ids))
 
     # reads (cached for the hot paths) ---------------------------------------

@@ -16,7 +16,7 @@ from gifdist.sharelinks import (
     create_asset_hash,
 )
 from gifdist.stores.links_sql import SqlShareLinkStore
-from gifdist.stores.schema import assets
+from gifdist.stores.schema import assets, contents
 
 
 def test_seed_basic_example_returns_short_and_canonical_urls() -> None:
@@ -130,8 +130,7 @@ def _add_asset(engine: Engine, asset_id: str) -> None:
     now = datetime.now(UTC)
     with engine.begin() as conn:
         conn.execute(
-            insert(assets).values(
-                asset_id=asset_id,
+            insert(contents).values(
                 sha256=asset_id.ljust(64, "0"),
                 bytes=1,
                 content_type="image/gif",
@@ -139,6 +138,13 @@ def _add_asset(engine: Engine, asset_id: str) -> None:
                 height=1,
                 frames=1,
                 duration_ms=0,
+                created_at=now,
+            )
+        )
+        conn.execute(
+            insert(assets).values(
+                asset_id=asset_id,
+                sha256=asset_id.ljust(64, "0"),
                 title="",
                 description="",
                 tags=[],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlparse
@@ -195,10 +196,9 @@ def test_cli_private_and_sign(
     runner = CliRunner()
     gif = tmp_path / "g.gif"
     gif.write_bytes(make_gif(seed=7))
-    assert runner.invoke(cli, ["upload", str(gif)]).exit_code == 0
-    import hashlib
-
-    asset_id = hashlib.sha256(gif.read_bytes()).hexdigest()[:16]
+    uploaded = runner.invoke(cli, ["upload", str(gif)])
+    assert uploaded.exit_code == 0
+    [asset_id] = re.findall(r"/a/([0-9a-f]{16})", uploaded.output)
     made = runner.invoke(cli, ["assets", "private", asset_id])
     assert made.exit_code == 0 and "private" in made.output
     signed = runner.invoke(cli, ["assets", "sign", asset_id, "--expires-in", "60"])

@@ -207,9 +207,12 @@ def upload(
                 progress.console.print(f"[red]✗[/red] {path}: {_message(exc)}", highlight=False)
                 continue
             progress.update(task, completed=path.stat().st_size)
+            again = (
+                " — uploaded before, unchanged" if result["asset"].get("already_uploaded") else ""
+            )
             progress.console.print(
                 f"[green]✓[/green] {path}: {result['short_url']}  "
-                f"({result['asset']['status']}, {result['asset']['canonical_url']})",
+                f"({result['asset']['status']}, {result['asset']['canonical_url']}){again}",
                 highlight=False,
             )
     if failures:
@@ -242,10 +245,9 @@ def _upload_local(
         meta = service.clean_metadata(title if title is not None else path.stem, tags, description)
         result = service.ingest_file(path, meta, owner=None)
         link = service.create_link(result.asset.asset_id)
-        return {
-            "asset": result.asset.to_json(service.settings.base_url),
-            "short_url": link["short_url"],
-        }
+        asset = result.asset.to_json(service.settings.base_url)
+        asset["already_uploaded"] = not result.created
+        return {"asset": asset, "short_url": link["short_url"]}
 
 
 class _ProgressReader:

@@ -25,13 +25,34 @@ def _run(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_ID})
         connection.commit()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch migrations rebuild tables; with foreign keys on, dropping the old
+        # table would cascade into its children. SQLite honours this pragma only
+        # outside a transaction, so it goes straight to the driver between them.
+        _sqlite_foreign_keys(connection, on=False)
     try:
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+            raise RuntimeError("a migration left rows whose foreign keys point nowhere")
+    except BaseException:
+        if sqlite:
+            connection.rollback()
+        raise
     finally:
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=True)
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_ID})
             connection.commit()
+
+
+def _sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:
+    connection.commit()
+    connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+        f"PRAGMA foreign_keys={'ON' if on else 'OFF'}"
+    )
 
 
 def run_migrations_online() -> None:

@@ -74,7 +74,7 @@ class ModerationRunner:
         updated = self.service.assets.set_status(asset_id, status, moderation=summary)
         record_moderation_decision(status)
         if status is AssetStatus.REJECTED:
-            self.service.blobs.quarantine(record.sha256)
+            self._reject_content(record.sha256, summary)
         self.service.assets.finish_moderation_job(asset_id)
         self.service.asset_changed(asset_id)
         log.info("moderated %s: %s (%s)", asset_id, status.value, "; ".join(result.reasons)[:300])
@@ -95,11 +95,18 @@ class ModerationRunner:
         updated = self.service.assets.set_status(asset_id, status, moderation=summary)
         record_moderation_decision(status)
         if status is AssetStatus.REJECTED:
-            self.service.blobs.quarantine(record.sha256)
+            self._reject_content(record.sha256, summary)
         self.service.assets.finish_moderation_job(asset_id)
         self.service.asset_changed(asset_id)
         assert updated is not None
         return updated
+
+    def _reject_content(self, sha256: str, summary: dict[str, Any]) -> None:
+        """Rejected bytes are refused for everyone: quarantine them and reject every
+        other owner's asset over them too."""
+        self.service.blobs.quarantine(sha256)
+        for other in self.service.assets.reject_content(sha256, {**summary, "content": True}):
+            self.service.asset_changed(other)
 
 
 class ModerationWorker:

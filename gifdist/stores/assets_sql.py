@@ -1,4 +1,9 @@
-"""Assets, moderation jobs and rejected hashes in SQL."""
+"""Contents, assets, moderation jobs and rejected hashes in SQL.
+
+A content row holds what is true of the bytes (size, dimensions, frames, the visual
+verdict); an asset row is one owner's item over a content. Reads join the two into an
+``AssetRecord``, so callers see one record per asset.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,18 @@ from sqlalchemy.exc import IntegrityError
 
 from gifdist.assets.model import AssetMetadata, AssetRecord, AssetStatus
 from gifdist.media.gif import GifInfo
-from gifdist.stores.schema import assets, moderation_jobs, rejected_hashes
+from gifdist.stores.schema import assets, contents, moderation_jobs, rejected_hashes
+
+# One asset row joined with its content's byte facts.
+_RECORD = select(
+    assets,
+    contents.c.bytes,
+    contents.c.content_type,
+    contents.c.width,
+    contents.c.height,
+    contents.c.frames,
+    contents.c.duration_ms,
+).join(contents, contents.c.sha256 == assets.c.sha256)
 
 
 class AssetIdExhausted(Exception):
@@ -27,15 +43,16 @@ class SqlAssetStore:
 
     def get(self, asset_id: str) -> AssetRecord | None:
         with self.engine.connect() as conn:
-            row = (
-                conn.execute(select(assets).where(assets.c.asset_id == asset_id)).mappings().first()
-            )
-        return _record(row) if row else None
+            return self._get(conn, asset_id)
 
-    def get_by_sha(self, sha256: str) -> AssetRecord | None:
+    def get_for_owner(self, sha256: str, owner_key_id: str | None) -> AssetRecord | None:
+        """The owner's own asset over these bytes, if they uploaded them before.
+
+        Other owners' assets over the same bytes are never returned: deduplication
+        must not tell one uploader anything about another's GIF.
+        """
         with self.engine.connect() as conn:
-            row = conn.execute(select(assets).where(assets.c.sha256 == sha256)).mappings().first()
-        return _record(row) if row else None
+            return self._owned(conn, sha256, owner_key_id)
 
     def is_rejected_hash(self, sha256: str) -> bool:
         with self.engine.connect() as conn:
@@ -56,25 +73,28 @@ class SqlAssetStore:
         owner_key_id: str | None,
         enqueue_moderation: bool,
     ) -> tuple[AssetRecord, bool]:
-        """Insert a new asset under the first free candidate id.
+        """Create the owner's asset over ``sha256`` (and the content row if it is new).
 
-        Returns ``(record, created)``; when the same bytes were stored concurrently
-        the existing record is returned with ``created`` False.
+        The asset takes the first free candidate id. Returns ``(record, created)``;
+        when the same owner stored the same bytes concurrently their existing asset is
+        returned with ``created`` False.
         """
         now = datetime.now(UTC)
         for asset_id in candidate_ids:
             try:
                 with self.engine.begin() as conn:
+                    existing = self._owned(conn, sha256, owner_key_id)
+                    if existing is not None:
+                        return existing, False
                     taken = conn.execute(
-                        select(assets.c.sha256).where(assets.c.asset_id == asset_id)
-                    ).scalar()
+                        select(assets.c.asset_id).where(assets.c.asset_id == asset_id)
+                    ).first()
                     if taken is not None:
-                        if taken == sha256:
-                            return self._must_get(conn, asset_id), False
                         continue
+                    self._ensure_content(conn, sha256, size, info, now)
                     conn.execute(
                         insert(assets).values(
-                            **_row(asset_id, sha256, size, info, meta, status, owner_key_id, now)
+                            **_row(asset_id, sha256, meta, status, owner_key_id, now)
                         )
                     )
                     if enqueue_moderation:
@@ -85,10 +105,65 @@ class SqlAssetStore:
                         )
                     return self._must_get(conn, asset_id), True
             except IntegrityError:
-                existing = self.get_by_sha(sha256)
+                existing = self.get_for_owner(sha256, owner_key_id)
                 if existing is not None:
                     return existing, False
         raise AssetIdExhausted(sha256)
+
+    @staticmethod
+    def _ensure_content(
+        conn: Connection, sha256: str, size: int, info: GifInfo, now: datetime
+    ) -> None:
+        found = conn.execute(select(contents.c.sha256).where(contents.c.sha256 == sha256)).first()
+        if found is None:
+            conn.execute(insert(contents).values(**_content_row(sha256, size, info, now)))
+
+    def assets_of_content(self, sha256: str) -> builtins.list[str]:
+        """Every asset id over these bytes, whoever owns it (for content-wide decisions)."""
+        with self.engine.connect() as conn:
+            return [
+                str(row[0])
+                for row in conn.execute(select(assets.c.asset_id).where(assets.c.sha256 == sha256))
+            ]
+
+    def reject_content(self, sha256: str, moderation: dict[str, Any]) -> builtins.list[str]:
+        """Reject every asset over these bytes (the bytes are what was refused).
+
+        Returns the asset ids that changed, so their caches can be dropped.
+        """
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            ids = [
+                str(row[0])
+                for row in conn.execute(
+                    select(assets.c.asset_id).where(
+                        assets.c.sha256 == sha256, assets.c.status != AssetStatus.REJECTED.value
+                    )
+                )
+            ]
+            if ids:
+                conn.execute(
+                    update(assets)
+                    .where(assets.c.asset_id.in_(ids))
+                    .values(
+                        status=AssetStatus.REJECTED.value, moderation=moderation, updated_at=now
+                    )
+                )
+            return ids
+
+    def visual_verdict(self, sha256: str) -> dict[str, Any] | None:
+        """The stored visual scan of these bytes (None before their first scan)."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(contents.c.visual_verdict).where(contents.c.sha256 == sha256)
+            ).scalar()
+        return dict(value) if value else None
+
+    def save_visual_verdict(self, sha256: str, verdict: dict[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(contents).where(contents.c.sha256 == sha256).values(visual_verdict=verdict)
+            )
 
     def set_status(
         self, asset_id: str, status: AssetStatus, moderation: dict[str, Any] | None = None
@@ -143,7 +218,7 @@ class SqlAssetStore:
         ``search`` matches the title or the tags, case-insensitively.
         """
         order = assets.c.created_at.asc() if oldest_first else assets.c.created_at.desc()
-        query = select(assets).order_by(order, assets.c.asset_id).limit(limit).offset(offset)
+        query = _RECORD.order_by(order, assets.c.asset_id).limit(limit).offset(offset)
         if owner_key_id is not None:
             query = query.where(assets.c.owner_key_id == owner_key_id)
         if status is not None:
@@ -255,7 +330,17 @@ class SqlAssetStore:
             )
 
     def _get(self, conn: Connection, asset_id: str) -> AssetRecord | None:
-        row = conn.execute(select(assets).where(assets.c.asset_id == asset_id)).mappings().first()
+        row = conn.execute(_RECORD.where(assets.c.asset_id == asset_id)).mappings().first()
+        return _record(row) if row else None
+
+    @staticmethod
+    def _owned(conn: Connection, sha256: str, owner_key_id: str | None) -> AssetRecord | None:
+        owner = (
+            assets.c.owner_key_id.is_(None)
+            if owner_key_id is None
+            else assets.c.owner_key_id == owner_key_id
+        )
+        row = conn.execute(_RECORD.where(assets.c.sha256 == sha256, owner)).mappings().first()
         return _record(row) if row else None
 
     def _must_get(self, conn: Connection, asset_id: str) -> AssetRecord:
@@ -264,11 +349,23 @@ class SqlAssetStore:
         return record
 
 
+def _content_row(sha256: str, size: int, info: GifInfo, now: datetime) -> dict[str, Any]:
+    return {
+        "sha256": sha256,
+        "bytes": size,
+        "content_type": "image/gif",
+        "width": info.width,
+        "height": info.height,
+        "frames": info.frames,
+        "duration_ms": info.duration_ms,
+        "visual_verdict": None,
+        "created_at": now,
+    }
+
+
 def _row(
     asset_id: str,
     sha256: str,
-    size: int,
-    info: GifInfo,
     meta: AssetMetadata,
     status: AssetStatus,
     owner_key_id: str | None,
@@ -277,12 +374,6 @@ def _row(
     return {
         "asset_id": asset_id,
         "sha256": sha256,
-        "bytes": size,
-        "content_type": "image/gif",
-        "width": info.width,
-        "height": info.height,
-        "frames": info.frames,
-        "duration_ms": info.duration_ms,
         "title": meta.title,
         "description": meta.description,
         "tags": list(meta.tags),

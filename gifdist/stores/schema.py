@@ -47,17 +47,27 @@ api_keys = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
 
-assets = Table(
-    "assets",
+# Content: bytes by SHA-256, stored, scanned and converted once whoever uploads them.
+contents = Table(
+    "contents",
     metadata,
-    Column("asset_id", String(64), primary_key=True),
-    Column("sha256", String(64), nullable=False, unique=True),
+    Column("sha256", String(64), primary_key=True),
     Column("bytes", BigInteger, nullable=False),
     Column("content_type", String(64), nullable=False),
     Column("width", Integer, nullable=False),
     Column("height", Integer, nullable=False),
     Column("frames", Integer, nullable=False),
     Column("duration_ms", Integer, nullable=False),
+    Column("visual_verdict", JSON, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Assets: one owner's item over a content (its own id, text, privacy and status).
+assets = Table(
+    "assets",
+    metadata,
+    Column("asset_id", String(64), primary_key=True),
+    Column("sha256", String(64), ForeignKey("contents.sha256"), nullable=False, index=True),
     Column("title", Text, nullable=False, default=""),
     Column("description", Text, nullable=False, default=""),
     Column("tags", JSON, nullable=False),
@@ -67,6 +77,7 @@ assets = Table(
     Column("moderation", JSON, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("owner_key_id", "sha256", name="uq_assets_owner_sha256"),
 )
 
 share_links = Table(

@@ -41,8 +41,10 @@ class LinkRequest(BaseModel):
 @router.post("/assets", status_code=201, summary="Upload a GIF")
 async def upload_asset(request: Request, response: Response) -> dict[str, Any]:
     """Upload a GIF as multipart field ``file`` with optional ``title``, ``tags``
-    (comma-separated) and ``description``. New bytes answer 201; bytes already
-    stored answer 200 with the existing asset."""
+    (comma-separated) and ``description``. A new GIF answers 201; bytes the caller
+    uploaded before answer 200 with their existing asset, unchanged, and
+    ``already_uploaded: true``. Another owner's copy of the same bytes is never
+    shown: each owner gets an asset of their own."""
     service = service_of(request)
     key = await authorise(request, Scope.UPLOAD)
     received = await receive_upload(request, service)
@@ -57,7 +59,11 @@ async def upload_asset(request: Request, response: Response) -> dict[str, Any]:
         raise
     result = await run_in_threadpool(service.ingest_upload, received.sink, meta, key)
     response.status_code = 201 if result.created else 200
-    return result.asset.to_json(service.settings.base_url)
+    body = result.asset.to_json(service.settings.base_url)
+    body["already_uploaded"] = not result.created
+    if not result.created:
+        body["message"] = "You uploaded this GIF before: this is your existing GIF, unchanged."
+    return body
 
 
 @router.get("/assets/{asset_id}", summary="Describe an asset")
