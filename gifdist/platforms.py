@@ -91,7 +91,9 @@ _REFERERS: tuple[tuple[str, Platform], ...] = (
     ("messenger.com", Platform.FACEBOOK),
 )
 
+# The one alias table: what a ``via`` may say, on a click and when creating a link alike.
 _VIA = {p.value: p for p in Platform} | {"x": Platform.TWITTER, "fb": Platform.FACEBOOK}
+PLATFORM_NAMES = tuple(p.value for p in Platform)
 
 
 def classify_user_agent(user_agent: str | None) -> tuple[Audience, Platform | None]:
@@ -130,6 +132,6 @@ def platform_from_referer(referer: str | None) -> Platform | None:
 
 def platform_from_via(value: str | None) -> Platform | None:
     """The platform named by a ``?via=`` parameter (case-insensitive), or None."""
-    if not value:
+    if not value or not isinstance(value, str):
         return None
     return _VIA.get(value.strip().lower()[:16])

@@ -24,7 +24,7 @@ from gifdist.stores.migrate import upgrade_database
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
-    from gifdist.service import Service
+    from gifdist.wiring import Service
 
 PG_URL = os.environ.get("GIFDIST_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("GIFDIST_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -116,7 +116,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def service(settings: Settings) -> Iterator[Service]:
-    from gifdist.service import Service
+    from gifdist.wiring import Service
 
     svc = Service(settings)
     try:

@@ -9,7 +9,7 @@ from gif_factory import make_gif
 from starlette.testclient import TestClient
 
 from gifdist.accounts.keys import Scope
-from gifdist.service import Service
+from gifdist.wiring import Service
 
 SLACKBOT = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
 DISCORDBOT = "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)"

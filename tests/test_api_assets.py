@@ -10,7 +10,7 @@ import pytest
 from gif_factory import html_bytes, make_gif, png_bytes, raw_gif
 from starlette.testclient import TestClient
 
-from gifdist.service import Service
+from gifdist.wiring import Service
 
 SLACKBOT = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"

@@ -12,8 +12,9 @@ import pytest
 from servers import free_port
 
 from gifdist.errors import InvalidInput
-from gifdist.stores.blobs import LocalBlobStore, open_blob_store
+from gifdist.stores.blobs import LocalBlobStore
 from gifdist.stores.blobs_s3 import S3BlobStore
+from gifdist.stores.factory import open_blob_store
 
 
 def put(store, data: bytes) -> str:  # type: ignore[no-untyped-def]

@@ -103,7 +103,7 @@ def test_stats_prints_a_table_json_and_csv(env: Path) -> None:
 
     from gifdist.analytics import EventType, Platform
     from gifdist.config import Settings
-    from gifdist.service import Service
+    from gifdist.wiring import Service
 
     gif = env / "cat.gif"
     gif.write_bytes(make_gif(seed=11))
@@ -112,7 +112,7 @@ def test_stats_prints_a_table_json_and_csv(env: Path) -> None:
     service = Service(Settings(_env_file=None))  # type: ignore[call-arg]
     try:
         [asset_id] = [a.asset_id for a in service.assets.list()]
-        assert service.get_asset(asset_id) is not None
+        assert service.catalog.get(asset_id) is not None
         now = datetime.now(UTC)
         for kind, platform in [
             (EventType.VIEW, Platform.SLACK),

@@ -17,8 +17,8 @@ from starlette.testclient import TestClient
 
 from gifdist.accounts.keys import Scope
 from gifdist.assets import AssetStatus
-from gifdist.service import Service
 from gifdist.web.app import create_app
+from gifdist.wiring import Service
 
 
 @pytest.fixture
@@ -142,13 +142,15 @@ def test_rejecting_content_rejects_every_owners_asset_over_it(
         data = make_gif(seed=45)
         sinks = []
         for owner in (alice_key, bob_key):
-            sink = svc.new_upload_sink()
+            sink = svc.uploads.new_sink()
             sink.write(data)
-            sinks.append(svc.ingest_upload(sink, svc.clean_metadata("t", None, None), owner))
+            sinks.append(
+                svc.uploads.ingest(sink, svc.uploads.clean_metadata("t", None, None), owner)
+            )
         first, second = (r.asset for r in sinks)
         assert first.asset_id != second.asset_id
         svc.review.decide(first.asset_id, "reject", "mod")
-        assert svc.require_asset(second.asset_id).status is AssetStatus.REJECTED
+        assert svc.catalog.require(second.asset_id).status is AssetStatus.REJECTED
         assert svc.blobs.local_path(first.sha256) is None  # quarantined
     finally:
         svc.close()
@@ -158,16 +160,46 @@ def test_local_uploads_without_an_owner_deduplicate_among_themselves(service: Se
     data = make_gif(seed=46)
     results = []
     for title in ("one", "two"):
-        sink = service.new_upload_sink()
+        sink = service.uploads.new_sink()
         sink.write(data)
-        results.append(service.ingest_upload(sink, service.clean_metadata(title, None, None), None))
+        results.append(
+            service.uploads.ingest(sink, service.uploads.clean_metadata(title, None, None), None)
+        )
     assert [r.created for r in results] == [True, False]
     assert results[1].asset.title == "one"
 
 
 def test_a_key_without_admin_scope_owns_what_it_uploads(service: Service) -> None:
     _, key = service.keys.create("uploader", [Scope.UPLOAD])
-    sink = service.new_upload_sink()
+    sink = service.uploads.new_sink()
     sink.write(make_gif(seed=47))
-    result = service.ingest_upload(sink, service.clean_metadata("mine", None, None), key)
+    result = service.uploads.ingest(sink, service.uploads.clean_metadata("mine", None, None), key)
     assert result.asset.owner_key_id == key.key_id
+
+
+def test_identical_bytes_are_scanned_once_for_every_owner(tmp_path: Path) -> None:
+    """The second owner's text is checked on its own; the frames' verdict is reused."""
+    from gifdist.moderation.visual_memory import REUSED
+
+    svc = Service(make_settings(tmp_path, f"sqlite:///{tmp_path / 's.db'}", moderation="sync"))
+    try:
+        if svc.moderation.pipeline.scanner.visual_scanner is None:
+            pytest.fail("the local visual scanner (gifdist[nsfw]) is part of the test install")
+        _, alice = svc.keys.create("alice")
+        _, bob = svc.keys.create("bob")
+        data = make_gif(width=64, height=64, seed=48, pattern="stripes")
+        sha = hashlib.sha256(data).hexdigest()
+        results = []
+        for owner, title in ((alice, "A dog"), (bob, "Same dog")):
+            sink = svc.uploads.new_sink()
+            sink.write(data)
+            results.append(
+                svc.uploads.ingest(sink, svc.uploads.clean_metadata(title, None, None), owner)
+            )
+        first, second = (r.asset for r in results)
+        assert svc.assets.visual_verdict(sha) is not None
+        assert not any(REUSED in r for r in first.moderation["reasons"])  # type: ignore[index]
+        assert any(REUSED in r for r in second.moderation["reasons"])  # type: ignore[index]
+        assert second.status is first.status is AssetStatus.APPROVED
+    finally:
+        svc.close()

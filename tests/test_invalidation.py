@@ -11,7 +11,7 @@ from gif_factory import make_gif
 from servers import free_port, redis_process
 
 from gifdist.assets import AssetStatus
-from gifdist.service import Service
+from gifdist.wiring import Service
 
 pytestmark = pytest.mark.redis
 
@@ -25,20 +25,22 @@ def test_rejection_on_one_node_stops_delivery_on_the_other(
     node_a.start_background()
     node_b.start_background()
     try:
-        result = node_a.ingest_file(_gif(tmp_path), node_a.clean_metadata("t", None, None), None)
+        result = node_a.uploads.ingest_file(
+            _gif(tmp_path), node_a.uploads.clean_metadata("t", None, None), None
+        )
         asset_id = result.asset.asset_id
-        node_b.asset_cache.ttl = 3600  # prove the message, not the TTL, does the work
-        assert node_b.get_asset(asset_id).is_public  # type: ignore[union-attr]
-        assert node_b.asset_cache.get(asset_id) is not None
+        node_b.catalog.cache.ttl = 3600  # prove the message, not the TTL, does the work
+        assert node_b.catalog.get(asset_id).is_public  # type: ignore[union-attr]
+        assert node_b.catalog.cache.get(asset_id) is not None
         node_a.assets.set_status(asset_id, AssetStatus.REJECTED)
-        node_a.asset_changed(asset_id)
+        node_a.catalog.changed(asset_id)
         started = time.monotonic()
         deadline = started + 5
-        while node_b.asset_cache.get(asset_id) is not None and time.monotonic() < deadline:
+        while node_b.catalog.cache.get(asset_id) is not None and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert node_b.asset_cache.get(asset_id) is None
+        assert node_b.catalog.cache.get(asset_id) is None
         assert time.monotonic() - started < 5
-        assert not node_b.get_asset(asset_id).is_public  # type: ignore[union-attr]
+        assert not node_b.catalog.get(asset_id).is_public  # type: ignore[union-attr]
     finally:
         node_a.close()
         node_b.close()

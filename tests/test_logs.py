@@ -18,8 +18,8 @@ from starlette.testclient import TestClient
 from gifdist.config import Settings
 from gifdist.observability.logs import SERVER_LOGGERS, configure_logging
 from gifdist.observability.tracing import configure_tracing
-from gifdist.service import Service
 from gifdist.web.app import create_app
+from gifdist.wiring import Service
 
 
 @pytest.fixture

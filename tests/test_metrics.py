@@ -17,8 +17,8 @@ from servers import running_server
 from starlette.testclient import TestClient
 
 from gifdist.observability import metrics
-from gifdist.service import Service
 from gifdist.web.app import create_app
+from gifdist.wiring import Service
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 

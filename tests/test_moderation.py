@@ -23,9 +23,9 @@ from gifdist.moderation import (
     verify_audit_chain,
 )
 from gifdist.moderation.terms import TermMatcher, load_terms, words
-from gifdist.service import Service
 from gifdist.stores.audit_sql import SqlAuditStore
 from gifdist.stores.schema import audit_entries
+from gifdist.wiring import Service
 
 
 @dataclass
@@ -254,19 +254,23 @@ def test_worker_approves_clean_uploads_and_rejects_bad_ones(
     try:
         clean = tmp_path / "clean.gif"
         clean.write_bytes(make_gif(width=64, height=64, frames=3, seed=40, pattern="stripes"))
-        ok = service.ingest_file(clean, service.clean_metadata("A cat", "cat", None), None)
+        ok = service.uploads.ingest_file(
+            clean, service.uploads.clean_metadata("A cat", "cat", None), None
+        )
         assert ok.asset.status is AssetStatus.PENDING
         assert _wait_for_status(service, ok.asset.asset_id) is AssetStatus.APPROVED
 
         bad = tmp_path / "bad.gif"
         bad.write_bytes(make_gif(seed=41))
-        refused = service.ingest_file(
-            bad, service.clean_metadata("hardcore porn", None, None), None
+        refused = service.uploads.ingest_file(
+            bad, service.uploads.clean_metadata("hardcore porn", None, None), None
         )
         assert _wait_for_status(service, refused.asset.asset_id) is AssetStatus.REJECTED
-        assert service.blob_path(refused.asset) is None  # quarantined
+        assert service.catalog.blob_path(refused.asset) is None  # quarantined
         with pytest.raises(InvalidMedia) as excinfo:
-            service.ingest_file(bad, service.clean_metadata("again", None, None), None)
+            service.uploads.ingest_file(
+                bad, service.uploads.clean_metadata("again", None, None), None
+            )
         assert excinfo.value.code == "content_rejected"
         trail = service.moderation.pipeline.get_audit_trail()
         assert {e.asset_id for e in trail} == {ok.asset.asset_id, refused.asset.asset_id}
@@ -279,7 +283,9 @@ def test_sync_moderation_decides_before_the_upload_answers(tmp_path: Path) -> No
     try:
         path = tmp_path / "s.gif"
         path.write_bytes(make_gif(width=64, height=64, seed=42, pattern="stripes"))
-        result = service.ingest_file(path, service.clean_metadata("A dog", None, None), None)
+        result = service.uploads.ingest_file(
+            path, service.uploads.clean_metadata("A dog", None, None), None
+        )
         assert result.asset.status is AssetStatus.APPROVED
     finally:
         service.close()

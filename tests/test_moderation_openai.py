@@ -12,7 +12,7 @@ from gif_factory import make_gif
 from PIL import Image
 
 from gifdist.assets import AssetStatus
-from gifdist.service import Service
+from gifdist.wiring import Service
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +46,9 @@ def _service(tmp_path: Path, base_url: str) -> Service:
 def _upload(service: Service, tmp_path: Path, data: bytes, title: str) -> AssetStatus:
     path = tmp_path / f"{abs(hash(data))}.gif"
     path.write_bytes(data)
-    result = service.ingest_file(path, service.clean_metadata(title, None, None), None)
+    result = service.uploads.ingest_file(
+        path, service.uploads.clean_metadata(title, None, None), None
+    )
     return result.asset.status
 
 

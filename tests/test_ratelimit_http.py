@@ -12,8 +12,8 @@ from gif_factory import make_gif
 from servers import free_port, running_server
 from starlette.testclient import TestClient
 
-from gifdist.service import Service
 from gifdist.web.app import create_app
+from gifdist.wiring import Service
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from gifdist.accounts.keys import Scope
 from gifdist.cli import app as cli
-from gifdist.service import Service
 from gifdist.stores.schema import audit_entries
+from gifdist.wiring import Service
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"}
 
@@ -90,7 +90,7 @@ def test_rejection_quarantines_and_an_appeal_restores(client: TestClient, servic
     )
     assert rejected.json()["status"] == "rejected"
     assert client.get(f"/a/{asset_id}.gif", headers=BROWSER).status_code == 404
-    assert service.blob_path(service.require_asset(asset_id)) is None  # quarantined
+    assert service.catalog.blob_path(service.catalog.require(asset_id)) is None  # quarantined
     again = client.post("/api/v1/assets", files={"file": ("b.gif", data, "image/gif")})
     assert again.status_code == 422 and error_code(again) == "content_rejected"
 
@@ -288,10 +288,10 @@ def test_quarantined_bytes_are_purged_after_the_retention(
         "asset_id"
     ]
     client.post(f"/api/v1/moderation/assets/{asset_id}/decision", json={"decision": "reject"})
-    record = service.require_asset(asset_id)
+    record = service.catalog.require(asset_id)
     held = service.blobs.quarantine_dir / record.sha256
     assert held.is_file()
-    purge = quarantine_purge(service)
+    purge = quarantine_purge(service.blobs, service.settings.quarantine_retention_days)
     assert purge.run() == 0  # just quarantined: kept for appeal
     old = held.stat().st_mtime - 91 * 86400
     os.utime(held, (old, old))

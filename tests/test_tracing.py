@@ -25,9 +25,9 @@ from starlette.testclient import TestClient
 
 from gifdist.config import Settings
 from gifdist.observability.tracing import configure_tracing, span, tracer_for
-from gifdist.service import Service
 from gifdist.web.app import create_app
 from gifdist.web.middleware.telemetry import TelemetryMiddleware
+from gifdist.wiring import Service
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"

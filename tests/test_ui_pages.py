@@ -18,7 +18,7 @@ from gifdist.web.pages.ui import line_chart
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
-    from gifdist.service import Service
+    from gifdist.wiring import Service
 
 HOSTILE = "<img src=x onerror=alert(1)>\"'&"
 
@@ -108,7 +108,7 @@ def test_the_decision_form_refuses_a_key_without_the_moderate_scope(
         f"/moderation/{asset['asset_id']}/decision", data={"csrf": csrf, "decision": "approve"}
     )
     assert response.status_code == 403
-    assert service.require_asset(asset["asset_id"]).status.value == "flagged"
+    assert service.catalog.require(asset["asset_id"]).status.value == "flagged"
 
 
 @pytest.mark.parametrize(
@@ -224,7 +224,7 @@ def test_a_moderator_approves_through_the_form(client: TestClient, service: Serv
     assert f'id="review-{asset["asset_id"]}"' not in after
     assert "Manual review: fine" in after
     assert "Hash chain verified" in after
-    assert service.require_asset(asset["asset_id"]).status.value == "approved"
+    assert service.catalog.require(asset["asset_id"]).status.value == "approved"
 
 
 def test_the_decision_form_needs_the_csrf_token(client: TestClient, service: Service) -> None:
@@ -235,7 +235,7 @@ def test_the_decision_form_needs_the_csrf_token(client: TestClient, service: Ser
         f"/moderation/{asset['asset_id']}/decision", data={"csrf": "wrong", "decision": "approve"}
     )
     assert response.status_code == 403
-    assert service.require_asset(asset["asset_id"]).status.value == "flagged"
+    assert service.catalog.require(asset["asset_id"]).status.value == "flagged"
 
 
 def test_a_bad_decision_shows_a_message(client: TestClient) -> None:

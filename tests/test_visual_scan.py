@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import enum
 import random
 import sys
-import types
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +13,12 @@ import onnxruntime  # type: ignore[import-untyped]
 import pytest
 from PIL import Image, ImageDraw
 
+from gifdist.moderation.verdicts import ContentCategory, VisualVerdict
 from gifdist.moderation.visual import (
     NUDENET_LABELS,
     Detection,
     FrameScan,
     LocalNsfwScanner,
-    ScanReport,
     bundled_model_path,
     classify_frames,
     decode_detections,
@@ -326,37 +323,17 @@ def test_missing_model_gives_unknown_not_safe(tmp_path: Path) -> None:
 # --- scan(): conversion to the moderation verdict ------------------------------------
 
 
-class FakeCategory(enum.Enum):
-    SAFE = "safe"
-    NSFW = "nsfw"
-    UNKNOWN = "unknown"
-
-
-@dataclass
-class FakeVerdict:
-    category: FakeCategory
-    confidence: float
-    reasons: list[str]
-    scores: dict[str, float]
-    frames_scanned: list[int]
-
-
-def test_scan_returns_the_moderation_visual_verdict_when_defined(
-    scanner: LocalNsfwScanner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_scan_returns_the_pipelines_visual_verdict(
+    scanner: LocalNsfwScanner, tmp_path: Path
 ) -> None:
-    fake = types.ModuleType("gifdist.moderation")
-    fake.VisualVerdict = FakeVerdict  # type: ignore[attr-defined]
-    fake.ContentCategory = FakeCategory  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "gifdist.moderation", fake)
     verdict = scanner.scan(write_gif(tmp_path / "t.gif", [cartoon(i) for i in range(2)]))
-    assert isinstance(verdict, FakeVerdict)
-    assert verdict.category is FakeCategory.SAFE
+    assert isinstance(verdict, VisualVerdict)
+    assert verdict.category is ContentCategory.SAFE
     assert verdict.frames_scanned == [0, 1]
 
 
-def test_scan_falls_back_to_the_report_without_a_visual_verdict(
-    scanner: LocalNsfwScanner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_an_unreadable_file_is_an_unknown_verdict(
+    scanner: LocalNsfwScanner, tmp_path: Path
 ) -> None:
-    monkeypatch.setitem(sys.modules, "gifdist.moderation", types.ModuleType("gifdist.moderation"))
-    report = scanner.scan(tmp_path / "missing.gif")
-    assert isinstance(report, ScanReport) and report.category == "unknown"
+    verdict = scanner.scan(tmp_path / "missing.gif")
+    assert verdict.category is ContentCategory.UNKNOWN and verdict.confidence == 0.0

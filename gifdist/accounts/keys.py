@@ -6,6 +6,7 @@ leaked database does not leak usable keys. Scopes say what a key may do.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -99,6 +100,14 @@ class KeyRing:
         self.store.add(key, hash_key(secret))
         return secret, key
 
+    def list(self) -> list[ApiKey]:
+        """Every stored key, revoked ones included (never their secrets)."""
+        return self.store.list()
+
+    def revoke(self, key_id: str) -> bool:
+        """Revoke a key; False when no active key has this id."""
+        return self.store.revoke(key_id)
+
     def verify(self, secret: str | None) -> ApiKey:
         """The key for ``secret``; raise ``Unauthorized`` if missing, unknown or revoked."""
         if not secret:
@@ -136,3 +145,44 @@ def bearer_token(authorization: str | None) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
+
+
+def ensure_initial_key(keys: KeyRing, *, admin_key_configured: bool) -> str | None:
+    """Create an admin key when no key exists at all; returns its secret once."""
+    if admin_key_configured or keys.store.count() > 0:
+        return None
+    secret, _ = keys.create("initial admin key", tuple(Scope))
+    return secret
+
+
+class InMemoryKeyStore:
+    """Keys in a dict (the contract's reference implementation)."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, tuple[ApiKey, str]] = {}
+
+    def add(self, key: ApiKey, key_hash: str) -> None:
+        if key.key_id in self._keys or any(h == key_hash for _, h in self._keys.values()):
+            raise ValueError("a key with this id or secret exists")
+        self._keys[key.key_id] = (key, key_hash)
+
+    def find_by_hash(self, key_hash: str) -> ApiKey | None:
+        return next((k for k, h in self._keys.values() if h == key_hash), None)
+
+    def find_by_id(self, key_id: str) -> ApiKey | None:
+        found = self._keys.get(key_id)
+        return found[0] if found else None
+
+    def list(self) -> list[ApiKey]:
+        return sorted((k for k, _ in self._keys.values()), key=lambda k: k.created_at)
+
+    def revoke(self, key_id: str) -> bool:
+        found = self._keys.get(key_id)
+        if found is None or found[0].revoked_at is not None:
+            return False
+        key, key_hash = found
+        self._keys[key_id] = (dataclasses.replace(key, revoked_at=datetime.now(UTC)), key_hash)
+        return True
+
+    def count(self) -> int:
+        return len(self._keys)

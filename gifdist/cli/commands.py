@@ -59,7 +59,7 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 @contextmanager
 def local_service() -> Iterator[Any]:
     """A ``Service`` on the configured data dir and database (migrated)."""
-    from gifdist.service import Service
+    from gifdist.wiring import Service
 
     try:
         service = Service(Settings())
@@ -151,12 +151,15 @@ def _prepare_and_announce(
     With JSON logs on stdout the banner goes to stderr, so stdout stays one JSON
     object per line.
     """
+    from gifdist.accounts.keys import ensure_initial_key
     from gifdist.observability.logs import wants_json
-    from gifdist.service import Service
+    from gifdist.wiring import Service
 
     service = Service(settings)
     try:
-        secret = service.ensure_initial_key()
+        secret = ensure_initial_key(
+            service.keys, admin_key_configured=settings.admin_key is not None
+        )
         database = service.engine.url.render_as_string(hide_password=True)
     finally:
         service.close()
@@ -242,9 +245,11 @@ def _upload_local(
     path: Path, title: str | None, tags: str | None, description: str | None
 ) -> dict[str, Any]:
     with local_service() as service:
-        meta = service.clean_metadata(title if title is not None else path.stem, tags, description)
-        result = service.ingest_file(path, meta, owner=None)
-        link = service.create_link(result.asset.asset_id)
+        meta = service.uploads.clean_metadata(
+            title if title is not None else path.stem, tags, description
+        )
+        result = service.uploads.ingest_file(path, meta, owner=None)
+        link = service.sharing.create(result.asset.asset_id)
         asset = result.asset.to_json(service.settings.base_url)
         asset["already_uploaded"] = not result.created
         return {"asset": asset, "short_url": link["short_url"]}
@@ -348,7 +353,7 @@ def links_create(
     else:
         with local_service() as service:
             try:
-                link = service.create_link(asset_id, title=title, tags=tags, via=via)
+                link = service.sharing.create(asset_id, title=title, tags=tags, via=via)
             except GifdistError as exc:
                 raise fail(exc.message) from None
     console.print(link["short_url"], highlight=False)
@@ -390,7 +395,7 @@ def keys_create(
 def keys_list() -> None:
     """List keys (ids, names, scopes; never secrets)."""
     with local_service() as service:
-        keys = service.keys.store.list()
+        keys = service.keys.list()
     table = Table("id", "name", "scopes", "created", "revoked")
     for key in keys:
         table.add_row(
@@ -409,7 +414,7 @@ def keys_revoke(
 ) -> None:
     """Revoke a key; requests with it are refused from now on."""
     with local_service() as service:
-        if not service.keys.store.revoke(key_id):
+        if not service.keys.revoke(key_id):
             raise fail(f"no active key with id {key_id!r}")
     console.print(f"revoked {key_id}")
 
@@ -438,12 +443,12 @@ def stats_command(
         try:
             window = make_window(start, end, interval)
             if link:
-                found = service.get_link(target)
+                found = service.sharing.get(target)
                 if found is None:
                     raise fail(f"no short link {target[:64]!r}")
                 report = service.stats.report(window, short_code=found["short_code"])
             else:
-                record = service.require_asset(target)
+                record = service.catalog.require(target)
                 report = service.stats.report(window, asset_id=record.asset_id)
         except GifdistError as exc:
             raise fail(exc.message, code=2 if exc.status < 404 else 1) from None
@@ -489,7 +494,7 @@ def assets_private(
     """Serve a GIF (bytes and page) only through signed URLs, or make it public again."""
     with local_service() as service:
         try:
-            record = service.set_private(asset_id, not off, None)
+            record = service.catalog.set_private(asset_id, not off, None)
         except GifdistError as exc:
             raise fail(exc.message) from None
     console.print(f"{record.asset_id} is now {'private' if record.private else 'public'}")
@@ -503,7 +508,7 @@ def assets_sign(
     """Print signed, expiring URLs for a GIF's bytes and page."""
     with local_service() as service:
         try:
-            urls = service.signed_urls(asset_id, expires_in)
+            urls = service.signing.urls(service.catalog.require(asset_id), expires_in, None)
         except GifdistError as exc:
             raise fail(exc.message, code=2 if exc.status == 400 else 1) from None
     err.print(f"valid until {urls['expires_at']} (key {urls['key_id']})")

@@ -30,6 +30,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from gifdist.moderation.terms import TermMatcher, load_terms
+from gifdist.moderation.verdicts import ContentCategory, VisualVerdict
 
 __all__ = [
     "AuditEntry",
@@ -53,16 +54,6 @@ class ModerationDecision(Enum):
     REJECTED = "rejected"
     FLAGGED = "flagged"
     PENDING = "pending"
-
-
-class ContentCategory(Enum):
-    SAFE = "safe"
-    NSFW = "nsfw"
-    GRAPHIC_VIOLENCE = "graphic_violence"
-    HATE_SPEECH = "hate_speech"
-    ILLEGAL = "illegal"
-    SPAM = "spam"
-    UNKNOWN = "unknown"
 
 
 UNSAFE = frozenset(
@@ -131,17 +122,6 @@ class AuditEntry:
         data["decision"] = self.decision.value
         data["category"] = self.category.value
         return data
-
-
-@dataclass
-class VisualVerdict:
-    """What a visual scanner saw."""
-
-    category: ContentCategory
-    confidence: float
-    reasons: list[str]
-    scores: dict[str, float] = field(default_factory=dict)
-    frames_scanned: list[int] = field(default_factory=list)
 
 
 class VisualScanner(Protocol):
@@ -239,7 +219,7 @@ class ContentScanner:
         ]
         self.visual_scanner = visual_scanner
         if visual_scanner is None and use_local_visual:
-            self.visual_scanner = _local_visual_scanner()
+            self.visual_scanner = local_visual_scanner()
 
     def scan_metadata(
         self, title: str = "", tags: list[str] | None = None, description: str = ""
@@ -280,7 +260,8 @@ class ContentScanner:
         return category, float(verdict.confidence), [f"visual: {r}" for r in verdict.reasons]
 
 
-def _local_visual_scanner() -> VisualScanner | None:
+def local_visual_scanner() -> VisualScanner | None:
+    """The local NSFW model's scanner, or None when ``gifdist[nsfw]`` is not installed."""
     try:
         from gifdist.moderation.visual import LocalNsfwScanner
     except ImportError:

@@ -15,14 +15,14 @@ import io
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from gifdist.assets.catalog import AssetCatalog
 from gifdist.assets.model import AssetRecord, AssetStatus
 from gifdist.errors import Conflict, InvalidInput, NotFound
 from gifdist.moderation.pipeline import AuditEntry, ModerationDecision, verify_audit_chain
-from gifdist.stores.reports_sql import SqlReportStore
+from gifdist.moderation.reports import ReportStore
 
 if TYPE_CHECKING:
     from gifdist.moderation.worker import ModerationRunner
-    from gifdist.service import Service
 
 DECISIONS = {
     "approve": ModerationDecision.APPROVED,
@@ -57,18 +57,32 @@ def parse_decision(value: Any) -> ModerationDecision:
 
 
 class ReviewDesk:
-    def __init__(self, service: Service, runner: ModerationRunner) -> None:
-        self.service = service
+    """Reports from the public and moderators' decisions, every one audited."""
+
+    def __init__(
+        self,
+        catalog: AssetCatalog,
+        runner: ModerationRunner,
+        reports: ReportStore,
+        *,
+        reporter_key: bytes,
+        threshold: int,
+        base_url: str,
+    ) -> None:
+        self.catalog = catalog
+        self.store = catalog.store
         self.runner = runner
-        self.reports = SqlReportStore(service.engine)
-        self.threshold = service.settings.report_threshold
+        self.reports = reports
+        self.threshold = threshold
+        self.base_url = base_url
+        self._reporter_key = reporter_key
 
     # public reports ---------------------------------------------------------------
 
     def reporter_id(self, client: str | None) -> str:
         """A keyed hash of the reporter's address: one report each, no address stored."""
         material = f"report\x00{client or '-'}".encode()
-        return hmac.new(self.service.secret_key, material, hashlib.sha256).hexdigest()[:32]
+        return hmac.new(self._reporter_key, material, hashlib.sha256).hexdigest()[:32]
 
     def report(self, asset_id: str, reason: Any, client: str | None) -> dict[str, Any]:
         """Record a report; take the asset down for review at the threshold."""
@@ -77,7 +91,7 @@ class ReviewDesk:
         text = " ".join((reason or "").split())
         if len(text) > MAX_REASON_CHARS:
             raise InvalidInput(f"reason is longer than {MAX_REASON_CHARS} characters")
-        record = self.service.get_asset(asset_id)
+        record = self.catalog.get(asset_id)
         if record is None or not record.is_public:
             raise NotFound("There is no such GIF.")
         new = self.reports.add(record.asset_id, self.reporter_id(client), text)
@@ -95,8 +109,8 @@ class ReviewDesk:
                 f"{count} reports: back to review",
             )
             summary = {**(record.moderation or {}), "decision": "flagged", "reports": count}
-            self.service.assets.set_status(record.asset_id, AssetStatus.FLAGGED, moderation=summary)
-            self.service.asset_changed(record.asset_id)
+            self.store.set_status(record.asset_id, AssetStatus.FLAGGED, moderation=summary)
+            self.catalog.changed(record.asset_id)
             taken_down = True
         return {
             "asset_id": record.asset_id,
@@ -121,12 +135,10 @@ class ReviewDesk:
                 ) from None
         records: list[AssetRecord] = []
         for wanted in statuses:
-            records += self.service.assets.list(
-                status=wanted, oldest_first=True, limit=limit + offset
-            )
+            records += self.store.list(status=wanted, oldest_first=True, limit=limit + offset)
         records = records[offset : offset + limit]
         reasons = self.reports.reasons(r.asset_id for r in records)
-        base = self.service.settings.base_url
+        base = self.base_url
         return [
             {
                 **r.to_json(base),
@@ -145,14 +157,14 @@ class ReviewDesk:
         notes = (notes or "").strip()
         if len(notes) > MAX_NOTES_CHARS:
             raise InvalidInput(f"notes are longer than {MAX_NOTES_CHARS} characters")
-        record = self.service.require_asset(asset_id)
+        record = self.catalog.require(asset_id)
         appeal = chosen is ModerationDecision.APPROVED and record.status is AssetStatus.REJECTED
-        if appeal and not self.service.blobs.restore(record.sha256):
+        if appeal and not self.catalog.blobs.restore(record.sha256):
             raise Conflict("the bytes of this rejected GIF are no longer kept")
         updated = self.runner.review(record.asset_id, chosen, reviewer, notes)
         stamped = {**(updated.moderation or {}), "reviewed_at": datetime.now(UTC).isoformat()}
-        final = self.service.assets.set_status(record.asset_id, updated.status, moderation=stamped)
-        self.service.asset_changed(record.asset_id)
+        final = self.store.set_status(record.asset_id, updated.status, moderation=stamped)
+        self.catalog.changed(record.asset_id)
         assert final is not None
         return final
 

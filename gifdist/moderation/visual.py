@@ -30,6 +30,7 @@ from PIL import Image
 
 from gifdist.errors import InvalidMedia, ServiceUnavailable
 from gifdist.media.frames import DEFAULT_MAX_FRAMES, SampledFrame, sample_frames
+from gifdist.moderation.verdicts import ContentCategory, VisualVerdict
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -423,12 +424,8 @@ class LocalNsfwScanner:
             return False
         return bundled_model_path() is not None
 
-    def scan(self, file_path: str | os.PathLike[str]) -> Any:
-        """Scan a file and return a ``gifdist.moderation.VisualVerdict``.
-
-        Falls back to the ScanReport when the moderation module does not define
-        VisualVerdict and ContentCategory.
-        """
+    def scan(self, file_path: str | os.PathLike[str]) -> VisualVerdict:
+        """Scan a file and return the pipeline's ``VisualVerdict``."""
         return _as_visual_verdict(self.scan_report(file_path))
 
     def scan_report(self, file_path: str | os.PathLike[str]) -> ScanReport:
@@ -514,20 +511,10 @@ def _load_session(path: Path, threads: int) -> onnxruntime.InferenceSession:
         raise ServiceUnavailable(f"local NSFW model could not be loaded: {exc}") from exc
 
 
-def _as_visual_verdict(report: ScanReport) -> Any:
-    """Convert to ``gifdist.moderation.VisualVerdict`` when that module defines it."""
-    try:
-        moderation = importlib.import_module("gifdist.moderation")
-    except ImportError as exc:
-        if exc.name not in ("gifdist.moderation", None):
-            raise
-        return report
-    verdict_type = getattr(moderation, "VisualVerdict", None)
-    category_type = getattr(moderation, "ContentCategory", None)
-    if verdict_type is None or category_type is None:
-        return report
-    return verdict_type(
-        category=category_type[report.category.upper()],
+def _as_visual_verdict(report: ScanReport) -> VisualVerdict:
+    """The pipeline's verdict type for a scan report."""
+    return VisualVerdict(
+        category=ContentCategory[report.category.upper()],
         confidence=report.confidence,
         reasons=list(report.reasons),
         scores=dict(report.scores),

@@ -22,7 +22,11 @@ from gifdist.observability.metrics import REGISTRY, ServiceCollector
 from gifdist.observability.stack import LogLevel, ObservabilityStack, Span
 
 if TYPE_CHECKING:
-    from gifdist.service import Service
+    from sqlalchemy import Engine
+
+    from gifdist.analytics.buffer import EventBuffer
+    from gifdist.assets.store import AssetStore, BlobStore
+    from gifdist.config import Settings
 
 _LEVELS = {
     logging.DEBUG: LogLevel.DEBUG,
@@ -82,8 +86,22 @@ class _StackSpanProcessor(SpanProcessor):
 
 
 class ServiceDashboard:
-    def __init__(self, service: Service, *, max_logs: int = 2000, max_traces: int = 500) -> None:
-        self.service = service
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        engine: Engine,
+        events: EventBuffer,
+        assets: AssetStore,
+        blobs: BlobStore,
+        max_logs: int = 2000,
+        max_traces: int = 500,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.events = events
+        self.assets = assets
+        self.blobs = blobs
         self.started = time.time()
         self.stack = ObservabilityStack(
             "gifdist", LogLevel.INFO, max_logs=max_logs, max_traces=max_traces
@@ -91,7 +109,6 @@ class ServiceDashboard:
         self.handler = _StackHandler(self.stack)
         self.span_processor = _StackSpanProcessor(self.stack)
         logging.getLogger("gifdist").addHandler(self.handler)
-        service.closers.append(self.close)
 
     def close(self) -> None:
         logging.getLogger("gifdist").removeHandler(self.handler)
@@ -103,7 +120,7 @@ class ServiceDashboard:
             add(self.span_processor)
 
     def _sync_metrics(self) -> None:
-        for source in (REGISTRY, ServiceCollector(self.service)):
+        for source in (REGISTRY, ServiceCollector(self.events, self.engine)):
             for family in source.collect():
                 for sample in family.samples:
                     if sample.name.endswith(("_bucket", "_created")):
@@ -114,26 +131,25 @@ class ServiceDashboard:
         """The stack's dashboard data plus what only the service knows."""
         self._sync_metrics()
         data = self.stack.get_dashboard_data()
-        service = self.service
         data["version"] = __version__
         data["uptime_seconds"] = round(time.time() - self.started, 1)
         data["backends"] = {
-            "database": service.engine.dialect.name,
-            "blobs": type(service.blobs).__name__,
-            "redis": bool(service.settings.redis_url),
-            "moderation": service.settings.moderation,
+            "database": self.engine.dialect.name,
+            "blobs": type(self.blobs).__name__,
+            "redis": bool(self.settings.redis_url),
+            "moderation": self.settings.moderation,
         }
         data["service"] = "gifdist"
         data["analytics"] = {
-            "buffer_depth": service.events.depth,
-            "written": service.events.written,
-            "dropped": service.events.dropped,
-            "spilled": service.events.spilled,
+            "buffer_depth": self.events.depth,
+            "written": self.events.written,
+            "dropped": self.events.dropped,
+            "spilled": self.events.spilled,
         }
         data["moderation"] = {
-            "pending_jobs": service.assets.pending_jobs(),
-            "flagged": len(service.assets.list(status=AssetStatus.FLAGGED, limit=1000)),
+            "pending_jobs": self.assets.pending_jobs(),
+            "flagged": len(self.assets.list(status=AssetStatus.FLAGGED, limit=1000)),
         }
-        data["assets"] = service.assets.count()
+        data["assets"] = self.assets.count()
         data["recent_logs"] = [e.to_dict() for e in self.stack.logger.get_logs()[-50:]]
         return data

@@ -19,8 +19,8 @@ import structlog
 from opentelemetry import trace
 
 from gifdist.config import Settings
+from gifdist.observability.context import current_request_id
 from gifdist.observability.stack import json_safe
-from gifdist.web.middleware.request_id import current_request_id
 
 __all__ = ["SERVER_LOGGERS", "configure_logging", "granian_log_config", "wants_json"]
 

@@ -31,7 +31,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
-    from gifdist.service import Service
+    from sqlalchemy import Engine
+
+    from gifdist.analytics.buffer import EventBuffer
 
 __all__ = [
     "CONTENT_TYPE_LATEST",
@@ -160,12 +162,13 @@ class ServiceCollector(Collector):
     reaches one worker: the series then carry that worker's ``pid``.
     """
 
-    def __init__(self, service: Service, *, per_process: bool = False) -> None:
-        self.service = service
+    def __init__(self, events: EventBuffer, engine: Engine, *, per_process: bool = False) -> None:
+        self.events = events
+        self.engine = engine
         self.labels = {"pid": str(os.getpid())} if per_process else {}
 
     def collect(self) -> Iterator[Metric]:
-        events = self.service.events
+        events = self.events
         yield self._gauge(
             "gifdist_analytics_buffer_depth",
             "Analytics events waiting in memory to be written.",
@@ -181,7 +184,7 @@ class ServiceCollector(Collector):
             )
             family.add_metric(list(self.labels.values()), value)
             yield family
-        checked_out = getattr(self.service.engine.pool, "checkedout", None)
+        checked_out = getattr(self.engine.pool, "checkedout", None)
         if callable(checked_out):
             yield self._gauge(
                 "gifdist_db_pool_checked_out",
@@ -205,7 +208,9 @@ class MetricsExporter:
 
     content_type = CONTENT_TYPE_LATEST
 
-    def __init__(self, service: Service, *, multiprocess_dir: Path | None = None) -> None:
+    def __init__(
+        self, events: EventBuffer, engine: Engine, *, multiprocess_dir: Path | None = None
+    ) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         if multiprocess_dir is not None:
             MultiProcessCollector(self.registry, path=str(multiprocess_dir))  # type: ignore[no-untyped-call]
@@ -214,7 +219,7 @@ class MetricsExporter:
             for collector in own:
                 self.registry.register(collector)
         per_process = multiprocess_dir is not None
-        self.registry.register(ServiceCollector(service, per_process=per_process))
+        self.registry.register(ServiceCollector(events, engine, per_process=per_process))
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""

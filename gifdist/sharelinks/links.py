@@ -46,6 +46,10 @@ class ShareLinkStore(Protocol):
         """Add one click and return the updated record, or None if unknown."""
         ...
 
+    def list_for_asset(self, asset_id: str) -> list[dict[str, Any]]:
+        """Every link of an asset, oldest first."""
+        ...
+
 
 class InMemoryShareLinkStore:
     """Thread-safe dict-backed store; records are deep-copied in and out."""
@@ -73,6 +77,11 @@ class InMemoryShareLinkStore:
                 return None
             record["clicks"] += 1
             return copy.deepcopy(record)
+
+    def list_for_asset(self, asset_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            found = [r for r in self._links.values() if r.get("asset_id") == asset_id]
+            return copy.deepcopy(sorted(found, key=lambda r: str(r.get("created_at", ""))))
 
     def __len__(self) -> int:
         with self._lock:

@@ -12,49 +12,13 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Protocol
-from urllib.parse import urlparse
+from typing import IO
 
 from gifdist.errors import InvalidInput
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-class BlobStore(Protocol):
-    """The storage interface; an S3 implementation can stand in for the local one."""
-
-    def temp_file(self) -> tuple[IO[bytes], str]:
-        """A writable temporary file on the store's filesystem and its path."""
-        ...
-
-    def put_temp(self, temp_path: str, sha256: str) -> bool:
-        """Move a finished temp file into place under ``sha256``; False if it existed."""
-        ...
-
-    def exists(self, sha256: str) -> bool: ...
-
-    def local_path(self, sha256: str) -> str | None:
-        """A path on this machine holding the bytes, or None if not stored."""
-        ...
-
-    def quarantine(self, sha256: str) -> None:
-        """Move the blob out of the public store (kept for appeal or evidence)."""
-        ...
-
-    def restore(self, sha256: str) -> bool:
-        """Move a quarantined blob back (an appeal succeeded); False if it is not held."""
-        ...
-
-    def purge_quarantined(self, older_than: float) -> int:
-        """Delete blobs quarantined more than ``older_than`` seconds ago; how many."""
-        ...
-
-    def check(self) -> None:
-        """Raise OSError if the store cannot be written."""
-        ...
-
-    def remove_stale_temporaries(self, older_than: float = 3600.0) -> int: ...
 
 
 class LocalBlobStore:
@@ -91,9 +55,28 @@ class LocalBlobStore:
     def exists(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
 
+    def size(self, sha256: str) -> int | None:
+        try:
+            return self.path_for(sha256).stat().st_size
+        except FileNotFoundError:
+            return None
+
     def local_path(self, sha256: str) -> str | None:
         path = self.path_for(sha256)
         return str(path) if path.is_file() else None
+
+    def iter_range(
+        self, sha256: str, start: int, end: int, chunk_size: int = 256 * 1024
+    ) -> Iterator[bytes]:
+        with open(self.path_for(sha256), "rb") as handle:
+            handle.seek(start)
+            left = end - start + 1
+            while left > 0 and (chunk := handle.read(min(chunk_size, left))):
+                left -= len(chunk)
+                yield chunk
+
+    def presigned_url(self, sha256: str, expires_in: int = 3600) -> str | None:
+        return None  # local files are served by gifdist itself
 
     def quarantine(self, sha256: str) -> None:
         source = self.path_for(sha256)
@@ -154,15 +137,3 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def open_blob_store(url: str, *, spool_dir: str | os.PathLike[str] | None = None) -> BlobStore:
-    """Turn a storage URL into a store: ``file:///path`` or ``s3://bucket/prefix?…``."""
-    parsed = urlparse(url)
-    if parsed.scheme == "file":
-        return LocalBlobStore(parsed.path)
-    if parsed.scheme == "s3":
-        from gifdist.stores.blobs_s3 import s3_store_from_url
-
-        return s3_store_from_url(url, spool_dir or tempfile.gettempdir())
-    raise InvalidInput(f"unsupported storage URL scheme {parsed.scheme!r}")

@@ -18,7 +18,7 @@ from typing import IO, Any
 from urllib.parse import parse_qs, urlparse
 
 from gifdist.errors import InvalidInput, ServiceUnavailable
-from gifdist.stores.blobs import check_sha256
+from gifdist.stores.blobs import check_sha256, remove_old_files
 
 MULTIPART_THRESHOLD = 8 * 1024 * 1024
 
@@ -181,7 +181,6 @@ class S3BlobStore:
             raise OSError(f"bucket {self.bucket!r} is not reachable: {exc}") from None
 
     def remove_stale_temporaries(self, older_than: float = 3600.0) -> int:
-        from gifdist.stores.blobs import remove_old_files
 
         return remove_old_files(self.spool_dir, older_than)
 

@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse, JSONResponse
 from starlette.staticfiles import StaticFiles
 
 from gifdist import __version__
-from gifdist.analytics.tracker import EventType, Platform
+from gifdist.analytics.capture import Visit
 from gifdist.assets.model import AssetStatus
 from gifdist.config import Settings
 from gifdist.errors import Forbidden, GifdistError, InvalidInput, NotFound
@@ -26,8 +26,6 @@ from gifdist.observability.metrics import (
     record_ratelimit_refusal,
 )
 from gifdist.observability.tracing import flush_spans, tracer_for
-from gifdist.platforms import classify_user_agent, platform_from_referer
-from gifdist.service import Service
 from gifdist.web.api import core as api
 from gifdist.web.errors import install_error_handlers
 from gifdist.web.hotpath import REVALIDATE, HotPaths, remaining_seconds
@@ -38,6 +36,7 @@ from gifdist.web.middleware.telemetry import TelemetryMiddleware, add_metrics_ro
 from gifdist.web.pages import ui
 from gifdist.web.pages.render import STATIC, asset_context, render
 from gifdist.web.session import SessionCodec
+from gifdist.wiring import Service
 
 log = logging.getLogger("gifdist.web")
 
@@ -59,6 +58,21 @@ def create_app(
     """
     service = service or Service(settings or Settings())
 
+    dashboard = ServiceDashboard(
+        settings=service.settings,
+        engine=service.engine,
+        events=service.events,
+        assets=service.assets,
+        blobs=service.blobs,
+    )
+    if tracer_provider is not None:
+        dashboard.attach_tracing(tracer_provider)
+    limits = (
+        open_limit_backend(service.settings, on_outage=record_ratelimit_outage)
+        if service.settings.rate_limits == "on"
+        else None
+    )
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         service.start_background()
@@ -67,6 +81,9 @@ def create_app(
         finally:
             await run_in_threadpool(service.stop_background)
             await run_in_threadpool(flush_spans, tracer_provider)
+            dashboard.close()
+            if limits is not None:
+                limits.close()
 
     app = FastAPI(
         title="gifdist",
@@ -79,10 +96,7 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.service = service
-    if service.dashboard is None:
-        service.dashboard = ServiceDashboard(service)
-        if tracer_provider is not None:
-            service.dashboard.attach_tracing(tracer_provider)
+    app.state.dashboard = dashboard
     app.state.sessions = SessionCodec(
         service.secret_key, secure=service.settings.base_url.startswith("https://")
     )
@@ -92,12 +106,13 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_pages(app, service)
     multiprocess_dir = service.settings.metrics_multiprocess_dir
-    add_metrics_route(app, MetricsExporter(service, multiprocess_dir=multiprocess_dir))
+    add_metrics_route(
+        app,
+        MetricsExporter(service.events, service.engine, multiprocess_dir=multiprocess_dir),
+    )
     app.add_middleware(BodySizeLimit, default_limit=1024 * 1024, upload_paths=("/api/v1/assets",))
     front: Any = HotPaths(app, service)
-    if service.settings.rate_limits == "on":
-        limits = open_limit_backend(service.settings, on_outage=record_ratelimit_outage)
-        service.closers.append(limits.close)
+    if limits is not None:
         front = RateLimitMiddleware(
             front, service.settings, limits, on_refusal=record_ratelimit_refusal
         )
@@ -116,24 +131,27 @@ def _add_pages(app: FastAPI, service: Service) -> None:
 
     @app.get("/a/{asset_id}", include_in_schema=False)
     async def asset_page(asset_id: str, request: Request) -> HTMLResponse:
-        record = await run_in_threadpool(service.get_asset, asset_id)
+        record = await run_in_threadpool(service.catalog.get, asset_id)
         if record is None or record.status is not AssetStatus.APPROVED:
             raise NotFound("There is no such GIF.")
         context = asset_context(base_url, record)
         headers = {"Cache-Control": REVALIDATE}
         if record.private:
-            problem = service.check_signature(request.url.path, request.url.query)
+            problem = service.signing.check(request.url.path, request.url.query)
             if problem is not None:
                 raise Forbidden(f"This GIF needs a valid signed URL: {problem}.")
             remaining = remaining_seconds(request.query_params.get("expires"))
-            context["gif_url"] = service.signer.generate_signed_url(
-                context["gif_url"], max(1, remaining)
-            )
+            context["gif_url"] = service.signing.sign(context["gif_url"], max(1, remaining))
             headers = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"}
         elif service.settings.require_signed_urls:
-            context["gif_url"] = service.signer.generate_signed_url(context["gif_url"], 3600)
+            context["gif_url"] = service.signing.sign(context["gif_url"], 3600)
             headers = {"Cache-Control": "private, max-age=300"}
-        _record_page_view(service, request, record.asset_id)
+        visit = Visit(
+            user_agent=request.headers.get("user-agent"),
+            client=request.client.host if request.client else None,
+            referer=request.headers.get("referer"),
+        )
+        service.capture.page_view(record.asset_id, visit)
         return HTMLResponse(render("asset.html", **context), headers=headers)
 
     @app.get("/oembed", summary="oEmbed for asset pages and short links")
@@ -180,16 +198,6 @@ def _add_pages(app: FastAPI, service: Service) -> None:
         )
 
 
-def _record_page_view(service: Service, request: Request, asset_id: str) -> None:
-    user_agent = request.headers.get("user-agent")
-    audience, bot_platform = classify_user_agent(user_agent)
-    platform = bot_platform or platform_from_referer(request.headers.get("referer")) or Platform.WEB
-    visitor = service.visitors.visitor_id(
-        request.client.host if request.client else None, user_agent
-    )
-    service.record_event(asset_id, EventType.VIEW, platform, audience=audience, visitor=visitor)
-
-
 def _resolve_embed_url(service: Service, url: str) -> Any:
     """The public asset an oEmbed ``url`` (asset page or short link) points at."""
     base = urlparse(service.settings.base_url)
@@ -198,14 +206,14 @@ def _resolve_embed_url(service: Service, url: str) -> Any:
         raise NotFound("that URL is not served by this gifdist")
     path = parsed.path[len(base.path) :] if base.path else parsed.path
     if path.startswith("/s/"):
-        link = service.get_link(path[3:])
+        link = service.sharing.get(path[3:])
         if link is None:
             raise NotFound("no such short link")
         path = f"/a/{link['asset_id']}"
     if not path.startswith("/a/"):
         raise InvalidInput("url must be an asset page or a short link", code="bad_url")
     asset_id = path[3:].removesuffix(".gif")
-    record = service.get_asset(asset_id)
+    record = service.catalog.get(asset_id)
     if record is None or not record.is_public:
         raise NotFound("no such GIF")
     return record

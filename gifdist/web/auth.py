@@ -6,8 +6,8 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from gifdist.accounts.keys import ApiKey, Scope, bearer_token
-from gifdist.service import Service
 from gifdist.web.session import check_csrf
+from gifdist.wiring import Service
 
 
 def service_of(request: Request) -> Service:

@@ -10,24 +10,24 @@ through Python.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
 
 import anyio
 from starlette.responses import FileResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from gifdist.cdn.http import UNSATISFIABLE, parse_ranges
 from gifdist.errors import ServiceUnavailable
+from gifdist.web.errors import error_body
 
 log = logging.getLogger("gifdist.delivery")
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 BYTE_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -263,7 +263,7 @@ async def send_stored(
         # the first chunk is fetched before answering, so a store outage is a clean 503
         chunk = await anyio.to_thread.run_sync(next, chunks, None)
     except ServiceUnavailable as exc:
-        body = b'{"error": {"code": "unavailable", "message": "the object store is unavailable"}}'
+        body = json.dumps(error_body("unavailable", "the object store is unavailable")).encode()
         log.warning("object store unavailable while serving %s: %s", rep.sha256[:16], exc)
         await Response(
             body,

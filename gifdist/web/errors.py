@@ -35,6 +35,11 @@ HTTP_CODES = {
 }
 
 
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    """The one shape of every error answer: ``{"error": {"code", "message"}}``."""
+    return {"error": {"code": code, "message": message}}
+
+
 def wants_json(path: str) -> bool:
     return path.startswith(("/api/", "/oembed", "/healthz", "/readyz"))
 
@@ -43,9 +48,7 @@ def error_response(
     path: str, status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> Response:
     if wants_json(path):
-        return JSONResponse(
-            {"error": {"code": code, "message": message}}, status_code=status, headers=headers
-        )
+        return JSONResponse(error_body(code, message), status_code=status, headers=headers)
     return HTMLResponse(error_page(status, message), status_code=status, headers=headers)
 
 

@@ -11,19 +11,18 @@ import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gifdist.analytics.beacons import MAX_BEACON_BYTES, parse_beacon
-from gifdist.analytics.tracker import EventType, Platform
+from gifdist.analytics.capture import Visit
 from gifdist.assets.model import AssetRecord, AssetStatus, is_valid_asset_id
 from gifdist.caching.ttl import TTLCache
-from gifdist.errors import GifdistError, PayloadTooLarge, UnsupportedMediaType
-from gifdist.platforms import classify_user_agent, platform_from_referer, platform_from_via
-from gifdist.service import Service
+from gifdist.errors import GifdistError, NotFound, PayloadTooLarge, UnsupportedMediaType
 from gifdist.sharelinks.links import is_valid_short_code
 from gifdist.web.delivery import (
     FileRepresentation,
@@ -31,15 +30,12 @@ from gifdist.web.delivery import (
     send_file,
     send_stored,
 )
-from gifdist.web.errors import DATABASE_DOWN, DATABASE_RETRY_AFTER
+from gifdist.web.errors import DATABASE_DOWN, DATABASE_RETRY_AFTER, error_body
 from gifdist.web.pages.render import asset_context, error_page, render
+from gifdist.wiring import Service
 
 log = logging.getLogger("gifdist.web")
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, max-age=0, must-revalidate"
@@ -57,7 +53,7 @@ class HotPaths:
         self.representations: TTLCache[str, FileRepresentation | StoredRepresentation] = TTLCache(
             50_000, ttl=None
         )
-        service.on_asset_changed.append(self.representations.invalidate)
+        service.catalog.subscribe(self.representations.invalidate)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         handler = self._handler(scope)
@@ -71,7 +67,7 @@ class HotPaths:
             await _send_json(
                 send,
                 503,
-                {"error": {"code": "database_unavailable", "message": "try again shortly"}},
+                error_body("database_unavailable", "try again shortly"),
                 retry_after=DATABASE_RETRY_AFTER,
             )
 
@@ -93,17 +89,17 @@ class HotPaths:
     async def _link(self, code: str) -> dict[str, Any] | None:
         if not is_valid_short_code(code):
             return None
-        link = self.service.link_cache.get(code)
+        link = self.service.sharing.cached(code)
         if link is None:
-            link = await anyio.to_thread.run_sync(self.service.get_link, code)
+            link = await anyio.to_thread.run_sync(self.service.sharing.get, code)
         return link
 
     async def _asset(self, asset_id: str) -> AssetRecord | None:
         if not is_valid_asset_id(asset_id):
             return None
-        record = self.service.asset_cache.get(asset_id)
+        record = self.service.catalog.cached(asset_id)
         if record is None:
-            record = await anyio.to_thread.run_sync(self.service.get_asset, asset_id)
+            record = await anyio.to_thread.run_sync(self.service.catalog.get, asset_id)
         return record
 
     async def _representation(
@@ -112,7 +108,7 @@ class HotPaths:
         rep = self.representations.get(record.asset_id)
         if rep is not None:
             return rep
-        path = await anyio.to_thread.run_sync(self.service.blob_path, record)
+        path = await anyio.to_thread.run_sync(self.service.catalog.blob_path, record)
         if path is None:
             return await self._stored_representation(record)
         rep = FileRepresentation(
@@ -127,10 +123,7 @@ class HotPaths:
 
     async def _stored_representation(self, record: AssetRecord) -> StoredRepresentation | None:
         """A blob in a remote store (S3): sized once with a HEAD, then cached."""
-        size_of = getattr(self.service.blobs, "size", None)
-        if size_of is None:
-            return None
-        size = await anyio.to_thread.run_sync(size_of, record.sha256)
+        size = await anyio.to_thread.run_sync(self.service.blobs.size, record.sha256)
         if size is None:
             return None
         stored = StoredRepresentation(
@@ -164,19 +157,14 @@ class HotPaths:
                 return  # the client went away
             event = parse_beacon(body)
         except GifdistError as exc:
-            error = {"error": {"code": exc.code, "message": exc.message}}
-            await _send_json(send, exc.status, error)
+            await _send_json(send, exc.status, error_body(exc.code, exc.message))
             return
-        user_agent = _header(scope, b"user-agent")
-        audience, _ = classify_user_agent(user_agent)
-        visitor = self.service.visitors.visitor_id(_client(scope), user_agent)
-        service = self.service
+        visit = _visit(scope)
+        capture = self.service.capture
         # from memory when the asset and link are cached (no thread hop), else in a thread
-        result = service.record_beacon(event, audience=audience, visitor=visitor, cached_only=True)
+        result = capture.beacon(event, visit, cached_only=True)
         if result is None:
-            result = await anyio.to_thread.run_sync(
-                lambda: service.record_beacon(event, audience=audience, visitor=visitor)
-            )
+            result = await anyio.to_thread.run_sync(lambda: capture.beacon(event, visit))
         await _send_json(send, 202, {"result": result})
 
     async def short_link(self, scope: Scope, send: Send, code: str) -> None:
@@ -185,35 +173,11 @@ class HotPaths:
         if link is None or record is None or not record.is_public:
             await _send_html(scope, send, 404, error_page(404, "This link does not exist."))
             return
-        user_agent = _header(scope, b"user-agent")
-        audience, bot_platform = classify_user_agent(user_agent)
-        visitor = self.service.visitors.visitor_id(_client(scope), user_agent)
+        audience = self.service.capture.short_link(record.asset_id, link, _visit(scope))
         if audience == "bot":
-            self.service.record_event(
-                record.asset_id,
-                EventType.VIEW,
-                bot_platform or Platform.OTHER,
-                short_code=code,
-                audience="bot",
-                visitor=visitor,
-            )
             context = asset_context(self.service.settings.base_url, record, title=link["title"])
             await _send_html(scope, send, 200, render("card.html", **context), vary=True)
             return
-        platform = (
-            platform_from_via(_query_param(scope, "via"))
-            or platform_from_via(link.get("via"))
-            or platform_from_referer(_header(scope, b"referer"))
-            or Platform.WEB
-        )
-        self.service.record_event(
-            record.asset_id,
-            EventType.CLICK,
-            platform,
-            short_code=code,
-            audience=audience,
-            visitor=visitor,
-        )
         location = f"{self.service.settings.base_url}/a/{record.asset_id}"
         await send(
             {
@@ -255,9 +219,9 @@ class HotPaths:
             await _send_html(scope, send, 404, error_page(404, "There is no such GIF."))
             return
         cache_control = IMMUTABLE
-        if self.service.needs_signature(record):
+        if self.service.signing.needs_signature(record):
             query = scope.get("query_string", b"").decode("latin-1")
-            problem = self.service.check_signature(scope["path"], query)
+            problem = self.service.signing.check(scope["path"], query)
             if problem is not None:
                 message = f"This GIF needs a valid signed URL: {problem}."
                 await _send_html(scope, send, 403, error_page(403, message))
@@ -275,19 +239,13 @@ class HotPaths:
                 scope, receive, send, rep, self.service.blobs, cache_control=cache_control
             )
         if scope["method"] == "GET" and _is_first_delivery(status, scope):
-            user_agent = _header(scope, b"user-agent")
-            audience, _ = classify_user_agent(user_agent)
-            if audience == "person":
-                platform = platform_from_referer(_header(scope, b"referer")) or Platform.WEB
-                visitor = self.service.visitors.visitor_id(_client(scope), user_agent)
-                if self.service.count_once(visitor, record.asset_id, EventType.PLAY):
-                    self.service.record_event(
-                        record.asset_id, EventType.PLAY, platform, visitor=visitor
-                    )
+            self.service.capture.delivery(record.asset_id, _visit(scope))
 
 
 async def _presign(service: Service, sha256: str) -> str:
-    url: str = await anyio.to_thread.run_sync(service.blobs.presigned_url, sha256, 3600)  # type: ignore[attr-defined]
+    url = await anyio.to_thread.run_sync(service.blobs.presigned_url, sha256, 3600)
+    if url is None:
+        raise NotFound("the store cannot hand out direct URLs")
     return url
 
 
@@ -306,6 +264,15 @@ def remaining_seconds(expires: str | None) -> int:
         return max(0, min(int(float(expires or 0)) - int(time.time()), 31536000))
     except (ValueError, OverflowError):
         return 0
+
+
+def _visit(scope: Scope) -> Visit:
+    return Visit(
+        user_agent=_header(scope, b"user-agent"),
+        client=_client(scope),
+        referer=_header(scope, b"referer"),
+        via=_query_param(scope, "via"),
+    )
 
 
 def _client(scope: Scope) -> str | None:

@@ -17,7 +17,7 @@ from starlette.requests import ClientDisconnect, Request
 
 from gifdist.assets.uploads import UploadSink
 from gifdist.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from gifdist.service import Service
+from gifdist.wiring import Service
 
 FIELD_LIMIT = 64 * 1024
 FIELD_SLACK = 1024 * 1024
@@ -86,7 +86,7 @@ class _UploadParser:
         if self.part.is_file:
             if self.sink is not None:
                 raise InvalidInput("send one file per request", code="too_many_files")
-            self.sink = self.service.new_upload_sink()
+            self.sink = self.service.uploads.new_sink()
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         size = end - start

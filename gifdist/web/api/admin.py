@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from gifdist.accounts.keys import Scope
-from gifdist.web.auth import authorise, service_of
+from gifdist.web.auth import authorise
 
 router = APIRouter()
 
@@ -18,7 +18,6 @@ async def dashboard(request: Request) -> dict[str, Any]:
     """The seed ``ObservabilityStack.get_dashboard_data()`` of this process (recent
     logs, every metric's current value, trace summaries) plus uptime, backends,
     analytics buffer and moderation queue state."""
-    service = service_of(request)
     await authorise(request, Scope.ADMIN)
-    data: dict[str, Any] = await run_in_threadpool(service.dashboard.data)
+    data: dict[str, Any] = await run_in_threadpool(request.app.state.dashboard.data)
     return data

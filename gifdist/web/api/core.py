@@ -10,10 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.responses import FileResponse, PlainTextResponse, StreamingResponse
 
-from gifdist.accounts.keys import ApiKey, Scope
+from gifdist.accounts.keys import Scope
 from gifdist.analytics.reports import Window, make_window, series_csv, top_csv
-from gifdist.assets.model import AssetRecord
-from gifdist.errors import Forbidden, InvalidInput, NotFound
+from gifdist.errors import InvalidInput, NotFound
 from gifdist.web.api.admin import router as admin_router
 from gifdist.web.api.moderation import router as moderation_router
 from gifdist.web.auth import authorise, service_of
@@ -49,7 +48,7 @@ async def upload_asset(request: Request, response: Response) -> dict[str, Any]:
     key = await authorise(request, Scope.UPLOAD)
     received = await receive_upload(request, service)
     try:
-        meta = service.clean_metadata(
+        meta = service.uploads.clean_metadata(
             received.fields.get("title"),
             received.fields.get("tags"),
             received.fields.get("description"),
@@ -57,7 +56,7 @@ async def upload_asset(request: Request, response: Response) -> dict[str, Any]:
     except Exception:
         received.sink.discard()
         raise
-    result = await run_in_threadpool(service.ingest_upload, received.sink, meta, key)
+    result = await run_in_threadpool(service.uploads.ingest, received.sink, meta, key)
     response.status_code = 201 if result.created else 200
     body = result.asset.to_json(service.settings.base_url)
     body["already_uploaded"] = not result.created
@@ -70,8 +69,8 @@ async def upload_asset(request: Request, response: Response) -> dict[str, Any]:
 async def get_asset(asset_id: str, request: Request) -> dict[str, Any]:
     service = service_of(request)
     key = await authorise(request, Scope.READ)
-    record = await run_in_threadpool(service.require_asset, asset_id)
-    service.check_view_access(key, record)
+    record = await run_in_threadpool(service.catalog.require, asset_id)
+    service.access.check_view(key, record)
     return record.to_json(service.settings.base_url)
 
 
@@ -80,16 +79,16 @@ async def asset_content(asset_id: str, request: Request) -> Response:
     """Lets key holders (uploaders, moderators) see a GIF before it is public."""
     service = service_of(request)
     key = await authorise(request, Scope.READ)
-    record = await run_in_threadpool(service.require_asset, asset_id)
-    service.check_view_access(key, record)
-    path = await run_in_threadpool(service.blob_path, record)
+    record = await run_in_threadpool(service.catalog.require, asset_id)
+    service.access.check_view(key, record)
+    path = await run_in_threadpool(service.catalog.blob_path, record)
     headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
     if path is not None:
         return FileResponse(path, media_type=record.content_type, headers=headers)
-    size = await run_in_threadpool(getattr(service.blobs, "size", lambda _sha: None), record.sha256)
+    size = await run_in_threadpool(service.blobs.size, record.sha256)
     if size is None:
         raise NotFound("the bytes of this asset are no longer stored")
-    chunks = service.blobs.iter_range(record.sha256, 0, size - 1)  # type: ignore[attr-defined]
+    chunks = service.blobs.iter_range(record.sha256, 0, size - 1)
     return StreamingResponse(
         iterate_in_threadpool(chunks),
         media_type=record.content_type,
@@ -102,7 +101,7 @@ async def create_link(asset_id: str, body: LinkRequest, request: Request) -> dic
     service = service_of(request)
     key = await authorise(request, Scope.LINKS)
     return await run_in_threadpool(
-        lambda: service.create_link(
+        lambda: service.sharing.create(
             asset_id, title=body.title, tags=body.tags, via=body.via, owner=key
         )
     )
@@ -130,12 +129,8 @@ async def change_asset(asset_id: str, body: AssetChange, request: Request) -> di
     served only through signed URLs, and its short links stop resolving."""
     service = service_of(request)
     key = await authorise(request, Scope.UPLOAD)
-    record = await run_in_threadpool(service.set_private, asset_id, body.private, key)
+    record = await run_in_threadpool(service.catalog.set_private, asset_id, body.private, key)
     return record.to_json(service.settings.base_url)
-
-
-def _may_share(key: ApiKey, record: AssetRecord) -> bool:
-    return record.owner_key_id == key.key_id or key.allows(Scope.ADMIN)
 
 
 @router.post("/assets/{asset_id}/signed-url", summary="Mint signed URLs for an asset")
@@ -144,21 +139,19 @@ async def signed_url(asset_id: str, body: SignedUrlRequest, request: Request) ->
     the deployment requires signatures for all bytes)."""
     service = service_of(request)
     key = await authorise(request, Scope.READ)
-    record = await run_in_threadpool(service.require_asset, asset_id)
-    if not _may_share(key, record):
-        raise Forbidden("only the uploader or an admin may mint signed URLs for this GIF")
-    return await run_in_threadpool(service.signed_urls, asset_id, body.expires_in)
+    record = await run_in_threadpool(service.catalog.require, asset_id)
+    return service.signing.urls(record, body.expires_in, key)
 
 
 @router.get("/links/{code}", summary="Describe a short link")
 async def get_link(code: str, request: Request) -> dict[str, Any]:
     service = service_of(request)
     await authorise(request, Scope.READ)
-    link = await run_in_threadpool(service.get_link, code)
+    link = await run_in_threadpool(service.sharing.get, code)
     if link is None:
         raise NotFound(f"no short link {code[:64]!r}")
     metrics = await run_in_threadpool(service.tracker.get_short_link_metrics, link["short_code"])
-    return {**service.link_json(link), "clicks": metrics["clicks"]}
+    return {**service.sharing.to_json(link), "clicks": metrics["clicks"]}
 
 
 # analytics -----------------------------------------------------------------------
@@ -205,8 +198,8 @@ async def asset_stats(
     service = service_of(request)
     key = await authorise(request, Scope.STATS)
     window = params.window()
-    record = await run_in_threadpool(service.require_asset, asset_id)
-    service.check_stats_access(key, record)
+    record = await run_in_threadpool(service.catalog.require, asset_id)
+    service.access.check_stats(key, record)
     report = await run_in_threadpool(lambda: service.stats.report(window, asset_id=record.asset_id))
     return _stats_response(report, params.format, series_csv, f"{record.asset_id}-stats")
 
@@ -220,11 +213,11 @@ async def link_stats(
     service = service_of(request)
     key = await authorise(request, Scope.STATS)
     window = params.window()
-    link = await run_in_threadpool(service.get_link, code)
+    link = await run_in_threadpool(service.sharing.get, code)
     if link is None:
         raise NotFound(f"no short link {code[:64]!r}")
-    record = await run_in_threadpool(service.require_asset, link["asset_id"])
-    service.check_stats_access(key, record)
+    record = await run_in_threadpool(service.catalog.require, link["asset_id"])
+    service.access.check_stats(key, record)
     report = await run_in_threadpool(
         lambda: service.stats.report(window, short_code=link["short_code"])
     )
@@ -241,7 +234,7 @@ async def overall_stats(
     service = service_of(request)
     key = await authorise(request, Scope.STATS)
     window = params.window()
-    scope = await run_in_threadpool(service.stats_scope, key)
+    scope = await run_in_threadpool(service.access.stats_scope, key)
     report = await run_in_threadpool(lambda: service.stats.report(window, asset_ids=scope))
     return _stats_response(report, params.format, series_csv, "all-stats")
 
@@ -260,7 +253,7 @@ async def top_assets(
     service = service_of(request)
     key = await authorise(request, Scope.STATS)
     window = params.window()
-    scope = await run_in_threadpool(service.stats_scope, key)
+    scope = await run_in_threadpool(service.access.stats_scope, key)
     report = await run_in_threadpool(
         lambda: service.stats.top(
             window,

@@ -61,7 +61,7 @@ async def sampled_frames(asset_id: str, request: Request) -> dict[str, Any]:
     spaced), each with a PNG URL, so a reviewer sees what the scanner saw."""
     service = service_of(request)
     await authorise(request, Scope.MODERATE)
-    frames = await run_in_threadpool(service.sampled_frames, asset_id)
+    frames = await run_in_threadpool(service.frames.sampled, asset_id)
     base = f"{service.settings.base_url}/api/v1/assets/{asset_id}/frames"
     return {
         "asset_id": asset_id,
@@ -76,7 +76,7 @@ async def sampled_frames(asset_id: str, request: Request) -> dict[str, Any]:
 async def sampled_frame(asset_id: str, index: int, request: Request) -> Response:
     service = service_of(request)
     await authorise(request, Scope.MODERATE)
-    frames = await run_in_threadpool(service.sampled_frames, asset_id)
+    frames = await run_in_threadpool(service.frames.sampled, asset_id)
     for frame in frames:
         if frame["index"] == index:
             return Response(

@@ -17,12 +17,13 @@ import math
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gifdist.config import Settings
 from gifdist.ratelimit.limiter import (
@@ -36,14 +37,11 @@ from gifdist.ratelimit.limiter import (
     RedisLimitBackend,
     combine_decisions,
 )
+from gifdist.web.errors import error_body
 from gifdist.web.middleware.client_ip import IPNetwork, client_address, parse_networks
 
 log = logging.getLogger("gifdist.ratelimit")
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 RETRY_REDIS_AFTER = 5.0
 _LINKS = re.compile(r"^/api/v1/assets/[^/]+/links$")
@@ -232,8 +230,7 @@ class RateLimitMiddleware:
 
 def _json_error(status: int, code: str, message: str, headers: dict[str, str]) -> JSONResponse:
     """Limiter answers are JSON on every path, pages included."""
-    body = {"error": {"code": code, "message": message}}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
 
 
 def _headers(decision: Decision) -> dict[str, str]:

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
-from contextvars import ContextVar
-from typing import Any
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gifdist.observability.context import current_request_id
 
 # Printable token characters only, bounded: a hostile id cannot inject log lines
 # or headers.
 _VALID = re.compile(rb"[A-Za-z0-9._:/+=-]{1,128}")
-
-current_request_id: ContextVar[str | None] = ContextVar("gifdist_request_id", default=None)
 
 
 def request_id_from(scope: Scope) -> str:

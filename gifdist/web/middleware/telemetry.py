@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,16 +20,11 @@ from opentelemetry.trace import Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gifdist.observability.context import current_request_id
 from gifdist.observability.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS, MetricsExporter
 from gifdist.observability.tracing import request_tracer, start_server_span
-from gifdist.web.middleware.request_id import current_request_id
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 SHORT_LINK_ROUTE = "/s/{code}"
 GIF_ROUTE = "/a/{asset_id}.gif"

@@ -18,9 +18,9 @@ from gifdist.analytics.reports import Window, make_window, parse_time
 from gifdist.analytics.tracker import METRICS, metrics_from_counts
 from gifdist.assets.model import AssetRecord
 from gifdist.errors import GifdistError, InvalidInput, NotFound, Unauthorized
-from gifdist.service import Service
 from gifdist.web.pages.render import render
 from gifdist.web.session import Session, SessionCodec, check_csrf
+from gifdist.wiring import Service
 
 router = APIRouter(include_in_schema=False)
 
@@ -229,7 +229,7 @@ async def library(request: Request) -> Response:
     sort = sort if sort in dict(SORTS) else "new"
     query = _param(params, "q", 200)
     service = _service(request)
-    owner = None if user[1].key_id == service.keys.ADMIN_KEY_ID else user[1].key_id
+    owner = service.access.library_owner(user[1])
     items, has_more, capped = await run_in_threadpool(
         _library_items, service, owner, query, sort, page_no
     )
@@ -388,15 +388,15 @@ def _number(value: float) -> str:
 
 
 def _asset_titles(service: Service, asset_ids: list[str]) -> dict[str, AssetRecord | None]:
-    return {asset_id: service.get_asset(asset_id) for asset_id in asset_ids}
+    return {asset_id: service.catalog.get(asset_id) for asset_id in asset_ids}
 
 
 def _link_rows(service: Service, window: Window, asset_id: str) -> list[dict[str, Any]]:
-    links = service.link_store.list_for_asset(asset_id)[-MAX_LINK_ROWS:]
+    links = service.links.store.list_for_asset(asset_id)[-MAX_LINK_ROWS:]
     rows = []
     for link in reversed(links):
         report = service.stats.report(window, short_code=link["short_code"])
-        rows.append({**service.link_json(link), **report})
+        rows.append({**service.sharing.to_json(link), **report})
     return rows
 
 
@@ -407,11 +407,11 @@ def _dashboard_data(
     for admins (raises ``NotFound``/``Forbidden``)."""
     asset = None
     if query.asset_id:
-        asset = service.get_asset(query.asset_id)
+        asset = service.catalog.get(query.asset_id)
         if asset is None:
             raise NotFound(f"There is no GIF with id {query.asset_id!r}.")
-        service.check_stats_access(key, asset)
-    scope = service.stats_scope(key)
+        service.access.check_stats(key, asset)
+    scope = service.access.stats_scope(key)
     if asset is not None:
         report = service.stats.report(window, asset_id=asset.asset_id)
     else:
@@ -530,7 +530,7 @@ def _queue_items(service: Service, status: str) -> list[dict[str, Any]]:
             try:
                 item["frames"] = [
                     {k: v for k, v in f.items() if k != "png"}
-                    for f in service.sampled_frames(item["asset_id"])
+                    for f in service.frames.sampled(item["asset_id"])
                 ]
             except (GifdistError, OSError, ValueError):
                 item["frames"] = []  # bytes elsewhere or unreadable: the GIF is still shown

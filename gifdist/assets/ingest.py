@@ -1,0 +1,156 @@
+"""Uploads: from received bytes to the uploader's asset over stored, checked content."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gifdist.accounts.keys import ApiKey
+from gifdist.assets.model import (
+    AssetMetadata,
+    AssetRecord,
+    AssetStatus,
+    MetadataLimits,
+    clean_metadata,
+)
+from gifdist.assets.store import AssetStore, BlobStore
+from gifdist.assets.uploads import UploadSink
+from gifdist.errors import GifdistError, InvalidMedia
+from gifdist.media.gif import GifLimits, inspect_gif
+from gifdist.observability.metrics import UploadOutcome, record_upload
+from gifdist.observability.tracing import span
+
+
+@dataclass(frozen=True, slots=True)
+class UploadResult:
+    asset: AssetRecord
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRules:
+    """Limits and modes an upload is checked against (from ``Settings``)."""
+
+    max_upload_bytes: int
+    gif_limits: GifLimits
+    metadata_limits: MetadataLimits
+    moderated: bool
+    asset_id_length: int
+
+
+class Uploads:
+    """Checks, stores and registers uploads; hands new assets to moderation.
+
+    ``moderate_now`` (sync moderation) scans a new asset inside the request;
+    ``on_queued`` wakes the moderation worker (async moderation).
+    """
+
+    def __init__(
+        self,
+        store: AssetStore,
+        blobs: BlobStore,
+        rules: UploadRules,
+        *,
+        id_key: bytes,
+        moderate_now: Callable[[str], AssetRecord | None] | None = None,
+        on_queued: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.blobs = blobs
+        self.rules = rules
+        self._id_key = id_key
+        self._moderate_now = moderate_now
+        self._on_queued = on_queued
+
+    def new_sink(self) -> UploadSink:
+        """A temp file in the blob store to stream one upload into."""
+        handle, path = self.blobs.temp_file()
+        return UploadSink(handle, path, self.rules.max_upload_bytes)
+
+    def clean_metadata(self, title: Any, tags: Any, description: Any) -> AssetMetadata:
+        return clean_metadata(title, tags, description, self.rules.metadata_limits)
+
+    def ingest(self, sink: UploadSink, meta: AssetMetadata, owner: ApiKey | None) -> UploadResult:
+        """Validate, dedupe, store and queue moderation for a finished upload.
+
+        The temp file is consumed (moved into the store or deleted) whatever happens.
+        Raises ``InvalidMedia``/``UnsupportedMediaType`` for bad GIFs and
+        ``InvalidMedia(code="content_rejected")`` for bytes moderation refused before.
+        """
+        try:
+            with span("upload.ingest", size=sink.size):
+                result = self._ingest(sink, meta, owner)
+        except GifdistError:
+            record_upload(UploadOutcome.REJECTED)
+            raise
+        record_upload(UploadOutcome.CREATED if result.created else UploadOutcome.DUPLICATE)
+        return result
+
+    def ingest_file(
+        self, path: str | os.PathLike[str], meta: AssetMetadata, owner: ApiKey | None
+    ) -> UploadResult:
+        """Upload a local file (the CLI's path): copy it into the store, then ingest."""
+        sink = self.new_sink()
+        try:
+            with open(path, "rb") as handle:
+                while block := handle.read(1024 * 1024):
+                    sink.write(block)
+        except BaseException:
+            sink.discard()
+            raise
+        return self.ingest(sink, meta, owner)
+
+    def _ingest(self, sink: UploadSink, meta: AssetMetadata, owner: ApiKey | None) -> UploadResult:
+        owner_id = owner.key_id if owner else None
+        try:
+            sha256 = sink.finish()
+            if sink.size == 0:
+                raise InvalidMedia("the uploaded file is empty", code="empty_file")
+            if self.store.is_rejected_hash(sha256):
+                raise InvalidMedia(
+                    "this file was rejected by moderation and cannot be uploaded again",
+                    code="content_rejected",
+                )
+            existing = self.store.get_for_owner(sha256, owner_id)
+            if existing is not None:
+                return UploadResult(existing, created=False)
+            with span("upload.inspect_gif"):
+                info = inspect_gif(sink.path, self.rules.gif_limits)
+            with span("storage.put", sha256=sha256):
+                self.blobs.put_temp(sink.path, sha256)  # a no-op when the bytes are stored
+        finally:
+            sink.discard()
+        moderated = self.rules.moderated
+        record, created = self.store.insert(
+            candidate_ids=self._candidate_ids(sha256, owner_id),
+            sha256=sha256,
+            size=sink.size,
+            info=info,
+            meta=meta,
+            status=AssetStatus.PENDING if moderated else AssetStatus.APPROVED,
+            owner_key_id=owner_id,
+            enqueue_moderation=moderated,
+        )
+        if created and self._moderate_now is not None:
+            record = self._moderate_now(record.asset_id) or record
+        elif created and self._on_queued is not None:
+            self._on_queued()
+        return UploadResult(record, created)
+
+    def _candidate_ids(self, sha256: str, owner_id: str | None) -> list[str]:
+        """Ids for one owner's asset over these bytes, shortest first.
+
+        Keyed by the secret key, the owner and the hash: knowing the bytes must not
+        let anyone compute another owner's asset id (the seed's plain hash-based id
+        would). Longer prefixes are tried if a shorter one is taken.
+        """
+        keyed = hmac.new(
+            self._id_key, f"asset:{owner_id or '-'}:{sha256}".encode(), hashlib.sha256
+        ).hexdigest()
+        first = self.rules.asset_id_length
+        lengths = [first, *range(max(first + 4, 16), 65, 4)]
+        return list(dict.fromkeys(keyed[:n] for n in lengths))

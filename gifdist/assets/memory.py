@@ -1,0 +1,234 @@
+"""The asset store in memory: the reference for the contract, and a store for tests and
+the library used without a database."""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from gifdist.assets.model import AssetMetadata, AssetRecord, AssetStatus
+from gifdist.media.gif import GifInfo
+
+
+@dataclasses.dataclass
+class _Job:
+    state: str
+    created_at: datetime
+    attempts: int = 0
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    last_error: str | None = None
+
+
+class InMemoryAssetStore:
+    """Contents, assets and moderation jobs in dicts behind one lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._contents: dict[str, dict[str, Any]] = {}
+        self._assets: dict[str, AssetRecord] = {}
+        self._rejected: set[str] = set()
+        self._jobs: dict[str, _Job] = {}
+
+    def get(self, asset_id: str) -> AssetRecord | None:
+        with self._lock:
+            return self._assets.get(asset_id)
+
+    def get_for_owner(self, sha256: str, owner_key_id: str | None) -> AssetRecord | None:
+        with self._lock:
+            for record in self._assets.values():
+                if record.sha256 == sha256 and record.owner_key_id == owner_key_id:
+                    return record
+            return None
+
+    def is_rejected_hash(self, sha256: str) -> bool:
+        with self._lock:
+            return sha256 in self._rejected
+
+    def insert(
+        self,
+        *,
+        candidate_ids: Sequence[str],
+        sha256: str,
+        size: int,
+        info: GifInfo,
+        meta: AssetMetadata,
+        status: AssetStatus,
+        owner_key_id: str | None,
+        enqueue_moderation: bool,
+    ) -> tuple[AssetRecord, bool]:
+        now = datetime.now(UTC)
+        with self._lock:
+            existing = self.get_for_owner(sha256, owner_key_id)
+            if existing is not None:
+                return existing, False
+            asset_id = next((c for c in candidate_ids if c not in self._assets), None)
+            if asset_id is None:
+                raise LookupError(f"every candidate id for {sha256} is taken")
+            content = self._contents.setdefault(
+                sha256,
+                {
+                    "bytes": size,
+                    "content_type": "image/gif",
+                    "width": info.width,
+                    "height": info.height,
+                    "frames": info.frames,
+                    "duration_ms": info.duration_ms,
+                    "visual_verdict": None,
+                },
+            )
+            record = AssetRecord(
+                asset_id=asset_id,
+                sha256=sha256,
+                bytes=content["bytes"],
+                content_type=content["content_type"],
+                width=content["width"],
+                height=content["height"],
+                frames=content["frames"],
+                duration_ms=content["duration_ms"],
+                title=meta.title,
+                description=meta.description,
+                tags=tuple(meta.tags),
+                status=status,
+                private=False,
+                owner_key_id=owner_key_id,
+                created_at=now,
+                updated_at=now,
+            )
+            self._assets[asset_id] = record
+            if enqueue_moderation:
+                self._jobs[asset_id] = _Job("queued", now)
+            return record, True
+
+    def assets_of_content(self, sha256: str) -> builtins.list[str]:
+        with self._lock:
+            return [r.asset_id for r in self._assets.values() if r.sha256 == sha256]
+
+    def reject_content(self, sha256: str, moderation: dict[str, Any]) -> builtins.list[str]:
+        with self._lock:
+            changed = [
+                r.asset_id
+                for r in self._assets.values()
+                if r.sha256 == sha256 and r.status is not AssetStatus.REJECTED
+            ]
+            for asset_id in changed:
+                self._update(asset_id, status=AssetStatus.REJECTED, moderation=moderation)
+            return changed
+
+    def visual_verdict(self, sha256: str) -> dict[str, Any] | None:
+        with self._lock:
+            content = self._contents.get(sha256)
+            verdict = content["visual_verdict"] if content else None
+            return dict(verdict) if verdict else None
+
+    def save_visual_verdict(self, sha256: str, verdict: dict[str, Any]) -> None:
+        with self._lock:
+            if sha256 in self._contents:
+                self._contents[sha256]["visual_verdict"] = dict(verdict)
+
+    def set_status(
+        self, asset_id: str, status: AssetStatus, moderation: dict[str, Any] | None = None
+    ) -> AssetRecord | None:
+        with self._lock:
+            changes: dict[str, Any] = {"status": status}
+            if moderation is not None:
+                changes["moderation"] = moderation
+            record = self._update(asset_id, **changes)
+            if record is not None and status is AssetStatus.APPROVED:
+                self._rejected.discard(record.sha256)
+            if record is not None and status is AssetStatus.REJECTED:
+                self._rejected.add(record.sha256)
+            return record
+
+    def set_private(self, asset_id: str, private: bool) -> AssetRecord | None:
+        with self._lock:
+            return self._update(asset_id, private=private)
+
+    def list(
+        self,
+        *,
+        owner_key_id: str | None = None,
+        status: AssetStatus | None = None,
+        search: str | None = None,
+        oldest_first: bool = False,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> builtins.list[AssetRecord]:
+        with self._lock:
+            records = builtins.list(self._assets.values())
+        if owner_key_id is not None:
+            records = [r for r in records if r.owner_key_id == owner_key_id]
+        if status is not None:
+            records = [r for r in records if r.status is status]
+        if search:
+            needle = search.lower()
+            records = [
+                r
+                for r in records
+                if needle in r.title.lower() or any(needle in t.lower() for t in r.tags)
+            ]
+        records.sort(key=lambda r: r.asset_id)
+        records.sort(key=lambda r: r.created_at, reverse=not oldest_first)
+        return records[offset : offset + limit]
+
+    def ids_for_owner(self, owner_key_id: str) -> builtins.list[str]:
+        with self._lock:
+            return [r.asset_id for r in self._assets.values() if r.owner_key_id == owner_key_id]
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._assets)
+
+    def claim_moderation_job(self, worker_id: str) -> str | None:
+        with self._lock:
+            queued = [(j.created_at, a) for a, j in self._jobs.items() if j.state == "queued"]
+            if not queued:
+                return None
+            _, asset_id = min(queued)
+            job = self._jobs[asset_id]
+            job.state, job.claimed_by, job.claimed_at = "running", worker_id, datetime.now(UTC)
+            job.attempts += 1
+            return asset_id
+
+    def finish_moderation_job(self, asset_id: str) -> None:
+        with self._lock:
+            self._jobs.pop(asset_id, None)
+
+    def fail_moderation_job(self, asset_id: str, error: str, *, max_attempts: int = 5) -> None:
+        with self._lock:
+            job = self._jobs.get(asset_id)
+            if job is None:
+                return
+            job.state = "failed" if job.attempts >= max_attempts else "queued"
+            job.last_error, job.claimed_by = error[:2000], None
+
+    def requeue_stale_jobs(self, older_than: datetime) -> int:
+        with self._lock:
+            stale = [
+                j
+                for j in self._jobs.values()
+                if j.state == "running" and j.claimed_at is not None and j.claimed_at < older_than
+            ]
+            for job in stale:
+                job.state, job.claimed_by = "queued", None
+            return len(stale)
+
+    def enqueue_moderation(self, asset_id: str) -> None:
+        with self._lock:
+            self._jobs.setdefault(asset_id, _Job("queued", datetime.now(UTC)))
+
+    def pending_jobs(self) -> int:
+        with self._lock:
+            return sum(1 for j in self._jobs.values() if j.state in ("queued", "running"))
+
+    def _update(self, asset_id: str, **changes: Any) -> AssetRecord | None:
+        record = self._assets.get(asset_id)
+        if record is None:
+            return None
+        updated = dataclasses.replace(record, **changes, updated_at=datetime.now(UTC))
+        self._assets[asset_id] = updated
+        return updated

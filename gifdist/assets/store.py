@@ -1,0 +1,137 @@
+"""What the assets concept needs from storage: the contracts its adapters implement.
+
+``AssetStore`` keeps contents (bytes' facts by SHA-256), owners' assets over them and
+the moderation job queue; ``BlobStore`` keeps the bytes themselves. SQL
+(:mod:`gifdist.stores.assets_sql`), local files and S3 (:mod:`gifdist.stores.blobs`,
+:mod:`gifdist.stores.blobs_s3`) implement them; one contract suite tests each.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import IO, Any, Protocol
+
+from gifdist.assets.model import AssetMetadata, AssetRecord, AssetStatus
+from gifdist.media.gif import GifInfo
+
+
+class AssetStore(Protocol):
+    """Contents, assets and moderation jobs."""
+
+    def get(self, asset_id: str) -> AssetRecord | None: ...
+
+    def get_for_owner(self, sha256: str, owner_key_id: str | None) -> AssetRecord | None:
+        """The owner's own asset over these bytes (never another owner's)."""
+        ...
+
+    def is_rejected_hash(self, sha256: str) -> bool: ...
+
+    def insert(
+        self,
+        *,
+        candidate_ids: Sequence[str],
+        sha256: str,
+        size: int,
+        info: GifInfo,
+        meta: AssetMetadata,
+        status: AssetStatus,
+        owner_key_id: str | None,
+        enqueue_moderation: bool,
+    ) -> tuple[AssetRecord, bool]:
+        """Create the owner's asset (and the content if new); ``(record, created)``."""
+        ...
+
+    def assets_of_content(self, sha256: str) -> builtins.list[str]: ...
+
+    def reject_content(self, sha256: str, moderation: dict[str, Any]) -> builtins.list[str]:
+        """Reject every asset over these bytes; the ids that changed."""
+        ...
+
+    def visual_verdict(self, sha256: str) -> dict[str, Any] | None: ...
+
+    def save_visual_verdict(self, sha256: str, verdict: dict[str, Any]) -> None: ...
+
+    def set_status(
+        self, asset_id: str, status: AssetStatus, moderation: dict[str, Any] | None = None
+    ) -> AssetRecord | None: ...
+
+    def set_private(self, asset_id: str, private: bool) -> AssetRecord | None: ...
+
+    def list(
+        self,
+        *,
+        owner_key_id: str | None = None,
+        status: AssetStatus | None = None,
+        search: str | None = None,
+        oldest_first: bool = False,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> builtins.list[AssetRecord]: ...
+
+    def ids_for_owner(self, owner_key_id: str) -> builtins.list[str]: ...
+
+    def count(self) -> int: ...
+
+    def claim_moderation_job(self, worker_id: str) -> str | None: ...
+
+    def finish_moderation_job(self, asset_id: str) -> None: ...
+
+    def fail_moderation_job(self, asset_id: str, error: str, *, max_attempts: int = 5) -> None: ...
+
+    def requeue_stale_jobs(self, older_than: datetime) -> int: ...
+
+    def enqueue_moderation(self, asset_id: str) -> None: ...
+
+    def pending_jobs(self) -> int: ...
+
+
+class BlobStore(Protocol):
+    """Content-addressed bytes; an S3 implementation stands in for the local one."""
+
+    def temp_file(self) -> tuple[IO[bytes], str]:
+        """A writable temporary file on the store's filesystem and its path."""
+        ...
+
+    def put_temp(self, temp_path: str, sha256: str) -> bool:
+        """Move a finished temp file into place under ``sha256``; False if it existed."""
+        ...
+
+    def exists(self, sha256: str) -> bool: ...
+
+    def size(self, sha256: str) -> int | None:
+        """The blob's length in bytes, or None if it is not stored."""
+        ...
+
+    def local_path(self, sha256: str) -> str | None:
+        """A path on this machine holding the bytes, or None (not stored, or remote)."""
+        ...
+
+    def iter_range(
+        self, sha256: str, start: int, end: int, chunk_size: int = 256 * 1024
+    ) -> Iterator[bytes]:
+        """Bytes ``start``..``end`` (inclusive), in chunks."""
+        ...
+
+    def presigned_url(self, sha256: str, expires_in: int = 3600) -> str | None:
+        """A time-limited direct URL to the bytes, where the store can give one."""
+        ...
+
+    def quarantine(self, sha256: str) -> None:
+        """Move the blob out of the public store (kept for appeal or evidence)."""
+        ...
+
+    def restore(self, sha256: str) -> bool:
+        """Move a quarantined blob back (an appeal succeeded); False if it is not held."""
+        ...
+
+    def purge_quarantined(self, older_than: float) -> int:
+        """Delete blobs quarantined more than ``older_than`` seconds ago; how many."""
+        ...
+
+    def check(self) -> None:
+        """Raise OSError if the store cannot be written."""
+        ...
+
+    def remove_stale_temporaries(self, older_than: float = 3600.0) -> int: ...

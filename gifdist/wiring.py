@@ -1,0 +1,221 @@
+"""The composition root: everything one gifdist process runs, built once from ``Settings``.
+
+Stores come first (database, blobs), then the use cases over them, each given only
+the parts it uses. The web app and the CLI both start here, so an HTTP route and a
+CLI command for the same job call the same use case. Nothing here holds a product
+rule; those live in the domain packages.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Protocol
+
+from gifdist.accounts.keys import KeyRing
+from gifdist.analytics.buffer import EventBuffer, RetentionTask
+from gifdist.analytics.capture import EventCapture
+from gifdist.analytics.reports import StatsReporter
+from gifdist.analytics.tracker import AnalyticsTracker
+from gifdist.analytics.visitors import VisitorHasher
+from gifdist.assets.access import AccessPolicy
+from gifdist.assets.catalog import AssetCatalog
+from gifdist.assets.ingest import UploadRules, Uploads
+from gifdist.assets.model import MetadataLimits
+from gifdist.caching.invalidation import RedisInvalidator
+from gifdist.cdn.signed import SignedDelivery, make_signer
+from gifdist.config import Settings
+from gifdist.media.gif import GifLimits
+from gifdist.moderation.review_frames import ReviewFrames
+from gifdist.moderation.setup import build_moderation
+from gifdist.sharelinks.links import ShareLinkGenerator
+from gifdist.sharelinks.sharing import ShareLinks
+from gifdist.stores.analytics_sql import SqlAnalyticsStore
+from gifdist.stores.assets_sql import SqlAssetStore
+from gifdist.stores.audit_sql import SqlAuditStore
+from gifdist.stores.database import create_database_engine
+from gifdist.stores.factory import open_blob_store
+from gifdist.stores.keys_sql import SqlKeyStore
+from gifdist.stores.links_sql import SqlShareLinkStore
+from gifdist.stores.migrate import upgrade_database
+from gifdist.stores.reports_sql import SqlReportStore
+
+log = logging.getLogger("gifdist.service")
+
+
+class BackgroundTask(Protocol):
+    """A worker thread or flusher owned by the service (started and stopped with it)."""
+
+    def start(self) -> None: ...
+    def stop(self, timeout: float = 10.0) -> None: ...
+
+
+class Service:
+    """The parts of one gifdist process, wired from one ``Settings``.
+
+    Its public attributes are the stores and use cases; its methods are only the
+    process's lifecycle. Background tasks start with ``start_background`` and stop
+    (flushing what they hold) with ``stop_background``.
+    """
+
+    def __init__(self, settings: Settings, *, migrate: bool = True) -> None:
+        self.settings = settings
+        _private_dir(settings.data_dir)
+        self.engine = create_database_engine(settings.resolved_database_url)
+        if migrate:
+            upgrade_database(self.engine)
+        self.blobs = open_blob_store(
+            settings.resolved_storage_url, spool_dir=settings.data_dir / "spool"
+        )
+        self.secret_key = _load_secret_key(settings)
+        admin = settings.admin_key.get_secret_value() if settings.admin_key else None
+        self.keys = KeyRing(SqlKeyStore(self.engine), admin_key=admin)
+        self.assets = SqlAssetStore(self.engine)
+        self.access = AccessPolicy(self.assets.ids_for_owner)
+        self.background: list[BackgroundTask] = []
+        self.invalidator = (
+            RedisInvalidator(settings.redis_url, lambda asset_id: self.catalog.forget(asset_id))
+            if settings.redis_url
+            else None
+        )
+        self.catalog = AssetCatalog(
+            self.assets,
+            self.blobs,
+            self.access,
+            publish=self.invalidator.publish if self.invalidator else None,
+        )
+        self.signing = SignedDelivery(make_signer(settings, self.secret_key), self.access, settings)
+        self.links = ShareLinkGenerator(settings.base_url, store=SqlShareLinkStore(self.engine))
+        self.analytics_store = SqlAnalyticsStore(self.engine)
+        self.tracker = AnalyticsTracker(self.analytics_store)
+        self.stats = StatsReporter(self.analytics_store)
+        self.events = EventBuffer(
+            self.analytics_store,
+            max_events=settings.analytics_buffer_events,
+            batch_size=settings.analytics_batch_size,
+            flush_interval=settings.analytics_flush_seconds,
+            spill_path=settings.data_dir / "spill" / f"events-{os.getpid()}.jsonl",
+        )
+        self.background.append(self.events)  # started first, stopped (flushed) last
+        if settings.analytics_retention_days:
+            self.background.append(
+                RetentionTask(self.analytics_store, days=settings.analytics_retention_days)
+            )
+        moderation = build_moderation(
+            settings,
+            self.catalog,
+            SqlAuditStore(self.engine),
+            SqlReportStore(self.engine),
+            reporter_key=self.secret_key,
+        )
+        self.moderation = moderation.runner
+        self.review = moderation.review
+        self.background.extend(moderation.background)
+        self.uploads = Uploads(
+            self.assets,
+            self.blobs,
+            _upload_rules(settings),
+            id_key=self.secret_key,
+            moderate_now=moderation.runner.process if moderation.sync else None,
+            on_queued=moderation.worker.notify if moderation.worker else None,
+        )
+        self.sharing = ShareLinks(self.links, self.catalog, self.uploads.clean_metadata)
+        self.visitors = VisitorHasher(self.secret_key)
+        self.capture = EventCapture(
+            self.events,
+            self.visitors,
+            assets=self.catalog,
+            links=self.sharing,
+            dedupe_seconds=settings.analytics_dedupe_seconds,
+        )
+        self.frames = ReviewFrames(self.catalog)
+        if self.invalidator is not None:
+            self.background.append(self.invalidator)
+        self._started = False
+
+    def start_background(self) -> None:
+        """Start workers and flushers (idempotent)."""
+        if self._started:
+            return
+        self._started = True
+        self.blobs.remove_stale_temporaries()
+        for task in self.background:
+            task.start()
+
+    def stop_background(self, timeout: float = 10.0) -> None:
+        """Stop workers, flushing what they hold (reverse start order)."""
+        if not self._started:
+            return
+        self._started = False
+        for task in reversed(self.background):
+            task.stop(timeout)
+
+    def check_dependencies(self) -> dict[str, str | None]:
+        """Probe the database, the blob store and Redis (when configured); each maps to
+        None (fine) or the problem."""
+        checks: dict[str, str | None] = {}
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            checks["database"] = None
+        except Exception as exc:  # any driver error means "not ready"
+            checks["database"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+        try:
+            self.blobs.check()
+            checks["blobs"] = None
+        except OSError as exc:
+            checks["blobs"] = f"{type(exc).__name__}: {exc}"
+        if self.invalidator is not None:
+            checks["redis"] = self.invalidator.check()
+        return checks
+
+    def close(self) -> None:
+        """Stop background work and release connections (database, Redis)."""
+        self.stop_background()
+        self.engine.dispose()
+
+
+def _upload_rules(settings: Settings) -> UploadRules:
+    return UploadRules(
+        max_upload_bytes=settings.max_upload_bytes,
+        gif_limits=GifLimits(
+            max_width=settings.max_gif_width,
+            max_height=settings.max_gif_height,
+            max_frames=settings.max_gif_frames,
+            max_total_pixels=settings.max_gif_total_pixels,
+        ),
+        metadata_limits=MetadataLimits(
+            max_title_chars=settings.max_title_chars,
+            max_description_chars=settings.max_description_chars,
+            max_tags=settings.max_tags,
+            max_tag_chars=settings.max_tag_chars,
+        ),
+        moderated=settings.moderation != "off",
+        asset_id_length=settings.asset_id_length,
+    )
+
+
+def _private_dir(path: Path) -> None:
+    """The data directory, readable by this user only (it holds the secret key)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _load_secret_key(settings: Settings) -> bytes:
+    """The configured secret, or one generated on first start and kept in the data dir."""
+    if settings.secret_key:
+        return settings.secret_key.get_secret_value().encode()
+    path = Path(settings.data_dir) / "secret.key"
+    if not path.exists():
+        tmp = path.with_name(f".secret.key.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # private from the start
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)  # atomic: the first process to start wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip().encode()

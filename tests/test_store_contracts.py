@@ -1,0 +1,191 @@
+"""One contract per store protocol, run against every implementation of it.
+
+The in-memory stores are the reference; the SQL adapters (SQLite and PostgreSQL) must
+behave the same, so a use case never depends on which one it was handed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from gifdist.accounts.keys import ApiKey, InMemoryKeyStore, KeyStore, Scope, hash_key
+from gifdist.assets.memory import InMemoryAssetStore
+from gifdist.assets.model import AssetMetadata, AssetStatus
+from gifdist.assets.store import AssetStore
+from gifdist.media.gif import GifInfo
+from gifdist.moderation.reports import InMemoryReportStore, ReportStore
+from gifdist.stores.assets_sql import SqlAssetStore
+from gifdist.stores.keys_sql import SqlKeyStore
+from gifdist.stores.reports_sql import SqlReportStore
+
+INFO = GifInfo(width=40, height=30, frames=4, duration_ms=400, loop_count=0, version="89a")
+KINDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=KINDS)
+def store_engine(request: pytest.FixtureRequest) -> Iterator[Engine | None]:
+    if request.param == "memory":
+        yield None
+        return
+    url = request.getfixturevalue("pg_schema_url" if request.param == "postgres" else "tmp_path")
+    from gifdist.stores.database import create_database_engine
+    from gifdist.stores.migrate import upgrade_database
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{url / 'contract.db'}"
+    engine = create_database_engine(str(url))
+    upgrade_database(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def assets(store_engine: Engine | None) -> AssetStore:
+    return InMemoryAssetStore() if store_engine is None else SqlAssetStore(store_engine)
+
+
+@pytest.fixture
+def keys(store_engine: Engine | None) -> KeyStore:
+    return InMemoryKeyStore() if store_engine is None else SqlKeyStore(store_engine)
+
+
+@pytest.fixture
+def reports(store_engine: Engine | None) -> ReportStore:
+    return InMemoryReportStore() if store_engine is None else SqlReportStore(store_engine)
+
+
+def add(store: AssetStore, sha: str, owner: str | None, title: str = "t", **kw: Any) -> Any:
+    return store.insert(
+        candidate_ids=kw.pop("ids", [f"{owner or 'x'}{sha}"[:16], f"{owner or 'x'}{sha}"[:20]]),
+        sha256=sha * 64 if len(sha) == 1 else sha,
+        size=1234,
+        info=INFO,
+        meta=AssetMetadata(title=title, tags=("cat",)),
+        status=kw.pop("status", AssetStatus.PENDING),
+        owner_key_id=owner,
+        enqueue_moderation=kw.pop("queue", True),
+    )
+
+
+# assets -------------------------------------------------------------------------
+
+
+def test_an_asset_joins_its_contents_facts(assets: AssetStore) -> None:
+    record, created = add(assets, "a", "k1", "Cat")
+    assert created
+    got = assets.get(record.asset_id)
+    assert got == record
+    assert (got.bytes, got.width, got.height, got.frames, got.duration_ms) == (1234, 40, 30, 4, 400)
+    assert (got.title, got.tags, got.owner_key_id, got.private) == ("Cat", ("cat",), "k1", False)
+
+
+def test_each_owner_gets_their_own_asset_over_the_same_bytes(assets: AssetStore) -> None:
+    mine, _ = add(assets, "b", "k1", "mine")
+    theirs, created = add(assets, "b", "k2", "theirs")
+    assert created and theirs.asset_id != mine.asset_id
+    assert assets.get_for_owner("b" * 64, "k1") == mine
+    assert assets.get_for_owner("b" * 64, "k2") == theirs
+    assert assets.get_for_owner("b" * 64, "k3") is None
+    assert sorted(assets.assets_of_content("b" * 64)) == sorted([mine.asset_id, theirs.asset_id])
+    again, created = add(assets, "b", "k1", "ignored")
+    assert not created and again == mine
+
+
+def test_a_taken_candidate_id_moves_to_the_next(assets: AssetStore) -> None:
+    first, _ = add(assets, "c", "k1", ids=["abcd", "abcdef"])
+    second, _ = add(assets, "d", "k1", ids=["abcd", "abcdef"])
+    assert (first.asset_id, second.asset_id) == ("abcd", "abcdef")
+
+
+def test_rejecting_remembers_the_hash_and_an_appeal_forgets_it(assets: AssetStore) -> None:
+    record, _ = add(assets, "e", "k1")
+    other, _ = add(assets, "e", "k2")
+    assets.set_status(record.asset_id, AssetStatus.REJECTED, moderation={"decision": "rejected"})
+    assert assets.is_rejected_hash("e" * 64)
+    assert assets.reject_content("e" * 64, {"content": True}) == [other.asset_id]
+    assert assets.get(other.asset_id).status is AssetStatus.REJECTED  # type: ignore[union-attr]
+    assets.set_status(record.asset_id, AssetStatus.APPROVED)
+    assert not assets.is_rejected_hash("e" * 64)
+
+
+def test_visual_verdicts_are_kept_per_content(assets: AssetStore) -> None:
+    add(assets, "f", "k1")
+    assert assets.visual_verdict("f" * 64) is None
+    assets.save_visual_verdict("f" * 64, {"category": "safe", "confidence": 0.99})
+    assert assets.visual_verdict("f" * 64) == {"category": "safe", "confidence": 0.99}
+
+
+def test_listing_filters_by_owner_status_and_text_newest_first(assets: AssetStore) -> None:
+    a, _ = add(assets, "1", "k1", "Funny cat")
+    time.sleep(0.01)
+    b, _ = add(assets, "2", "k1", "Sad dog")
+    time.sleep(0.01)
+    c, _ = add(assets, "3", "k2", "Cat nap")
+    assets.set_status(b.asset_id, AssetStatus.APPROVED)
+    assert [r.asset_id for r in assets.list()] == [c.asset_id, b.asset_id, a.asset_id]
+    assert [r.asset_id for r in assets.list(oldest_first=True, limit=2)] == [a.asset_id, b.asset_id]
+    assert [r.asset_id for r in assets.list(owner_key_id="k1")] == [b.asset_id, a.asset_id]
+    assert [r.asset_id for r in assets.list(status=AssetStatus.APPROVED)] == [b.asset_id]
+    assert {r.asset_id for r in assets.list(search="CAT")} == {a.asset_id, c.asset_id, b.asset_id}
+    assert [r.asset_id for r in assets.list(search="nap")] == [c.asset_id]
+    assert sorted(assets.ids_for_owner("k1")) == sorted([a.asset_id, b.asset_id])
+    assert assets.count() == 3
+    private = assets.set_private(a.asset_id, True)
+    assert private is not None and private.private
+
+
+def test_moderation_jobs_are_claimed_once_retried_and_finished(assets: AssetStore) -> None:
+    record, _ = add(assets, "g", "k1")
+    assert assets.pending_jobs() == 1
+    assert assets.claim_moderation_job("w1") == record.asset_id
+    assert assets.claim_moderation_job("w2") is None
+    assets.fail_moderation_job(record.asset_id, "boom")
+    assert assets.claim_moderation_job("w2") == record.asset_id
+    assert assets.requeue_stale_jobs(datetime.now(UTC) + timedelta(seconds=1)) == 1
+    assert assets.claim_moderation_job("w3") == record.asset_id
+    assets.finish_moderation_job(record.asset_id)
+    assert assets.pending_jobs() == 0
+    assets.enqueue_moderation(record.asset_id)
+    assets.enqueue_moderation(record.asset_id)
+    assert assets.pending_jobs() == 1
+
+
+def test_a_job_failing_too_often_is_parked(assets: AssetStore) -> None:
+    record, _ = add(assets, "h", "k1")
+    for _ in range(2):
+        assert assets.claim_moderation_job("w") == record.asset_id
+        assets.fail_moderation_job(record.asset_id, "boom", max_attempts=2)
+    assert assets.claim_moderation_job("w") is None and assets.pending_jobs() == 0
+
+
+# keys and reports -----------------------------------------------------------------
+
+
+def test_keys_are_found_by_hash_and_id_and_revoked_once(keys: KeyStore) -> None:
+    key = ApiKey("abc123", "ci", frozenset({Scope.UPLOAD}), datetime.now(UTC))
+    keys.add(key, hash_key("secret"))
+    assert keys.find_by_hash(hash_key("secret")) == key
+    assert keys.find_by_id("abc123") == key
+    assert keys.find_by_hash(hash_key("other")) is None
+    assert [k.key_id for k in keys.list()] == ["abc123"] and keys.count() == 1
+    assert keys.revoke("abc123") and not keys.revoke("abc123")
+    assert keys.find_by_id("abc123").revoked_at is not None  # type: ignore[union-attr]
+
+
+def test_one_report_per_reporter_counted_since_a_time(reports: ReportStore) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    assert reports.add("a1", "r1", "spam")
+    assert not reports.add("a1", "r1", "again")
+    assert reports.add("a1", "r2", "rude")
+    assert reports.count_since("a1", None) == 2
+    assert reports.count_since("a1", before) == 2
+    assert reports.count_since("a1", datetime.now(UTC) + timedelta(seconds=5)) == 0
+    assert sorted(reports.reasons(["a1", "zz"])["a1"]) == ["rude", "spam"]
