@@ -56,6 +56,13 @@ class NotFound(GifdistError):
     status = 404
 
 
+class Gone(GifdistError):
+    """The asset or link was deleted by its owner (410): caches and unfurlers drop it."""
+
+    code = "gone"
+    status = 410
+
+
 class Unauthorized(GifdistError):
     """No credentials or unknown credentials (401)."""
 

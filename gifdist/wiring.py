@@ -11,18 +11,21 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections import Counter
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from gifdist.accounts.keys import KeyRing
 from gifdist.analytics.buffer import EventBuffer, RetentionTask
 from gifdist.analytics.capture import EventCapture
 from gifdist.analytics.reports import StatsReporter
-from gifdist.analytics.tracker import AnalyticsTracker
+from gifdist.analytics.tracker import AnalyticsTracker, metrics_from_counts
 from gifdist.analytics.visitors import VisitorHasher
 from gifdist.assets.access import AccessPolicy
 from gifdist.assets.catalog import AssetCatalog
+from gifdist.assets.editing import AssetEditor
 from gifdist.assets.ingest import UploadRules, Uploads
+from gifdist.assets.library import AssetLibrary
 from gifdist.assets.model import MetadataLimits
 from gifdist.caching.invalidation import RedisInvalidator
 from gifdist.cdn.signed import SignedDelivery, make_signer
@@ -131,9 +134,26 @@ class Service:
             dedupe_seconds=settings.analytics_dedupe_seconds,
         )
         self.frames = ReviewFrames(self.catalog)
+        self.library = AssetLibrary(self.assets, self.access, self._metrics_for)
+        self.editor = AssetEditor(
+            self.catalog,
+            self.uploads.clean_metadata,
+            check_text=moderation.check_text,
+            erase_analytics=self.analytics_store.clear,
+            forget_link=self.sharing.forget,
+            remove_content=self._remove_content,
+        )
         if self.invalidator is not None:
             self.background.append(self.invalidator)
         self._started = False
+
+    def _metrics_for(self, asset_ids: list[str]) -> dict[str, dict[str, Any]]:
+        totals = self.analytics_store.asset_totals(asset_ids=asset_ids)
+        return {i: metrics_from_counts(totals.get(i, Counter())) for i in asset_ids}
+
+    def _remove_content(self, sha256: str) -> None:
+        """Bytes no asset uses any more leave the blob store."""
+        self.blobs.delete(sha256)
 
     def start_background(self) -> None:
         """Start workers and flushers (idempotent)."""

@@ -125,6 +125,8 @@ def test_every_route_survives_hostile_paths_queries_and_bodies(client: TestClien
     )
     def probe(route, segment, query, body, content_type) -> None:  # type: ignore[no-untyped-def]
         method, template = route
+        if method == "DELETE" and segment == asset_id:
+            segment = "0123456789abcdef"  # deleting the real GIF is a request, not an attack
         path = re.sub(r"\{[^}]+\}", segment.replace("/", "%2F"), template)
         response = client.request(
             method,

@@ -189,3 +189,35 @@ def test_one_report_per_reporter_counted_since_a_time(reports: ReportStore) -> N
     assert reports.count_since("a1", before) == 2
     assert reports.count_since("a1", datetime.now(UTC) + timedelta(seconds=5)) == 0
     assert sorted(reports.reasons(["a1", "zz"])["a1"]) == ["rude", "spam"]
+
+
+def test_deleting_an_asset_leaves_tombstones_and_frees_unused_content(
+    assets: AssetStore, store_engine: Engine | None
+) -> None:
+    mine, _ = add(assets, "9", "k1")
+    theirs, _ = add(assets, "9", "k2")
+    code = _add_link(assets, store_engine, mine.asset_id)
+    first = assets.delete_asset(mine.asset_id, "k1")
+    assert first is not None and first.short_codes == (code,)
+    assert not first.content_unused  # the other owner's asset still uses the bytes
+    assert assets.get(mine.asset_id) is None and assets.is_gone("asset", mine.asset_id)
+    assert assets.is_gone("link", code) and not assets.is_gone("asset", theirs.asset_id)
+    assert assets.pending_jobs() == 1  # only the other asset's job is left
+    last = assets.delete_asset(theirs.asset_id, "admin")
+    assert last is not None and last.content_unused
+    assert assets.delete_asset(theirs.asset_id, "admin") is None  # twice: nothing to delete
+    assert assets.count() == 0
+
+
+def _add_link(assets: AssetStore, engine: Engine | None, asset_id: str) -> str:
+    if engine is None:
+        assert isinstance(assets, InMemoryAssetStore)
+        assets.link_codes.setdefault(asset_id, set()).add("Code1234")
+        return "Code1234"
+    from gifdist.sharelinks.links import ShareLinkGenerator
+    from gifdist.stores.links_sql import SqlShareLinkStore
+
+    made = ShareLinkGenerator("http://x", store=SqlShareLinkStore(engine)).create_share_link(
+        asset_id
+    )
+    return made["short_code"]

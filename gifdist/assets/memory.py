@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gifdist.assets.model import AssetMetadata, AssetRecord, AssetStatus
+from gifdist.assets.store import DeletedAsset
 from gifdist.media.gif import GifInfo
 
 
@@ -33,6 +34,8 @@ class InMemoryAssetStore:
         self._assets: dict[str, AssetRecord] = {}
         self._rejected: set[str] = set()
         self._jobs: dict[str, _Job] = {}
+        self._gone: set[tuple[str, str]] = set()
+        self.link_codes: dict[str, set[str]] = {}  # asset id -> its links' codes, as SQL joins
 
     def get(self, asset_id: str) -> AssetRecord | None:
         with self._lock:
@@ -144,6 +147,12 @@ class InMemoryAssetStore:
                 self._rejected.add(record.sha256)
             return record
 
+    def set_metadata(self, asset_id: str, meta: AssetMetadata) -> AssetRecord | None:
+        with self._lock:
+            return self._update(
+                asset_id, title=meta.title, tags=tuple(meta.tags), description=meta.description
+            )
+
     def set_private(self, asset_id: str, private: bool) -> AssetRecord | None:
         with self._lock:
             return self._update(asset_id, private=private)
@@ -154,6 +163,8 @@ class InMemoryAssetStore:
         owner_key_id: str | None = None,
         status: AssetStatus | None = None,
         search: str | None = None,
+        private: bool | None = None,
+        tag: str | None = None,
         oldest_first: bool = False,
         limit: int = 50,
         offset: int = 0,
@@ -164,6 +175,11 @@ class InMemoryAssetStore:
             records = [r for r in records if r.owner_key_id == owner_key_id]
         if status is not None:
             records = [r for r in records if r.status is status]
+        if private is not None:
+            records = [r for r in records if r.private is private]
+        if tag:
+            wanted = tag.casefold()
+            records = [r for r in records if any(t.casefold() == wanted for t in r.tags)]
         if search:
             needle = search.lower()
             records = [
@@ -182,6 +198,33 @@ class InMemoryAssetStore:
     def count(self) -> int:
         with self._lock:
             return len(self._assets)
+
+    def delete_asset(self, asset_id: str, deleted_by: str | None) -> DeletedAsset | None:
+        with self._lock:
+            record = self._assets.pop(asset_id, None)
+            if record is None:
+                return None
+            self._jobs.pop(asset_id, None)
+            codes = tuple(sorted(self.link_codes.pop(asset_id, set())))
+            unused = not any(r.sha256 == record.sha256 for r in self._assets.values())
+            if unused:
+                self._contents.pop(record.sha256, None)
+            self._gone.add(("asset", asset_id))
+            self._gone.update(("link", code) for code in codes)
+            return DeletedAsset(asset_id, record.sha256, codes, content_unused=unused)
+
+    def delete_link(self, short_code: str, deleted_by: str | None) -> bool:
+        with self._lock:
+            for codes in self.link_codes.values():
+                if short_code in codes:
+                    codes.discard(short_code)
+                    self._gone.add(("link", short_code))
+                    return True
+            return False
+
+    def is_gone(self, kind: str, key: str) -> bool:
+        with self._lock:
+            return (kind, key) in self._gone
 
     def claim_moderation_job(self, worker_id: str) -> str | None:
         with self._lock:

@@ -10,11 +10,22 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, Protocol
 
 from gifdist.assets.model import AssetMetadata, AssetRecord, AssetStatus
 from gifdist.media.gif import GifInfo
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedAsset:
+    """What deleting an asset removed: its links, and whether its bytes are now unused."""
+
+    asset_id: str
+    sha256: str
+    short_codes: tuple[str, ...]
+    content_unused: bool
 
 
 class AssetStore(Protocol):
@@ -59,12 +70,18 @@ class AssetStore(Protocol):
 
     def set_private(self, asset_id: str, private: bool) -> AssetRecord | None: ...
 
+    def set_metadata(self, asset_id: str, meta: AssetMetadata) -> AssetRecord | None:
+        """Replace an asset's title, tags and description."""
+        ...
+
     def list(
         self,
         *,
         owner_key_id: str | None = None,
         status: AssetStatus | None = None,
         search: str | None = None,
+        private: bool | None = None,
+        tag: str | None = None,
         oldest_first: bool = False,
         limit: int = 50,
         offset: int = 0,
@@ -73,6 +90,16 @@ class AssetStore(Protocol):
     def ids_for_owner(self, owner_key_id: str) -> builtins.list[str]: ...
 
     def count(self) -> int: ...
+
+    def delete_asset(self, asset_id: str, deleted_by: str | None) -> DeletedAsset | None:
+        """Remove an asset with its links, jobs and reports, leaving tombstones."""
+        ...
+
+    def delete_link(self, short_code: str, deleted_by: str | None) -> bool: ...
+
+    def is_gone(self, kind: str, key: str) -> bool:
+        """True when the asset (``kind="asset"``) or link (``"link"``) was deleted."""
+        ...
 
     def claim_moderation_job(self, worker_id: str) -> str | None: ...
 
@@ -132,6 +159,10 @@ class BlobStore(Protocol):
 
     def check(self) -> None:
         """Raise OSError if the store cannot be written."""
+        ...
+
+    def delete(self, sha256: str) -> bool:
+        """Remove the bytes (no asset uses them any more); False if they were not stored."""
         ...
 
     def remove_stale_temporaries(self, older_than: float = 3600.0) -> int: ...

@@ -1,5 +1,6 @@
 """The ``gifdist`` command line."""
 
+from gifdist.cli import manage  # noqa: F401  (registers the assets and links commands)
 from gifdist.cli.commands import (
     KeyOpt,
     ServerOpt,

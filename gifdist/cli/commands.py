@@ -24,9 +24,11 @@ app = typer.Typer(
     add_completion=False,
 )
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
-links_app = typer.Typer(help="Create and inspect short links.", no_args_is_help=True)
+links_app = typer.Typer(help="Create, list, edit and delete short links.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
-assets_app = typer.Typer(help="Private GIFs and signed URLs.", no_args_is_help=True)
+assets_app = typer.Typer(
+    help="List, edit and delete GIFs; private GIFs and signed URLs.", no_args_is_help=True
+)
 audit_app = typer.Typer(help="The moderation audit trail.", no_args_is_help=True)
 moderation_app = typer.Typer(help="The review queue and decisions.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")

@@ -7,12 +7,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from gifdist.assets.catalog import AssetCatalog
+from gifdist.assets.model import AssetMetadata
 from gifdist.assets.store import AssetStore
 from gifdist.config import Settings
+from gifdist.errors import InvalidInput
 from gifdist.moderation.openai_pipeline import OpenAIText, OpenAIVisual, WorstOf
 from gifdist.moderation.openai_scanner import (
     AISafetyError,
@@ -20,6 +23,7 @@ from gifdist.moderation.openai_scanner import (
     OpenAIVisionScanner,
 )
 from gifdist.moderation.pipeline import (
+    UNSAFE,
     AuditStore,
     ContentScanner,
     ModerationPipeline,
@@ -34,6 +38,23 @@ from gifdist.periodic import PeriodicTask
 log = logging.getLogger("gifdist.moderation")
 
 
+def text_check(scanner: ContentScanner, *, enabled: bool) -> Callable[[AssetMetadata], None]:
+    """Refuse edited text the term lists flag, as an upload's text would be."""
+
+    def check(meta: AssetMetadata) -> None:
+        if not enabled:
+            return
+        category, _, reasons = scanner.scan_metadata(
+            title=meta.title, tags=list(meta.tags), description=meta.description
+        )
+        if category in UNSAFE:
+            raise InvalidInput(
+                "this text is not allowed: " + "; ".join(reasons)[:300], code="text_refused"
+            )
+
+    return check
+
+
 @dataclass
 class Moderation:
     """What the composition root gets back: the parts and their background tasks."""
@@ -43,6 +64,7 @@ class Moderation:
     worker: ModerationWorker | None
     scanning: bool
     sync: bool
+    check_text: Callable[[AssetMetadata], None]
     background: list[ModerationWorker | PeriodicTask] = field(default_factory=list)
 
 
@@ -79,7 +101,14 @@ def build_moderation(
         base_url=settings.base_url,
     )
     worker = ModerationWorker(runner) if settings.moderation == "async" else None
-    parts = Moderation(runner, review, worker, scanning, sync=settings.moderation == "sync")
+    parts = Moderation(
+        runner,
+        review,
+        worker,
+        scanning,
+        sync=settings.moderation == "sync",
+        check_text=text_check(scanner, enabled=scanning),
+    )
     if worker is not None:
         parts.background.append(worker)
     if settings.quarantine_retention_days:

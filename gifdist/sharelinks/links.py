@@ -50,6 +50,18 @@ class ShareLinkStore(Protocol):
         """Every link of an asset, oldest first."""
         ...
 
+    def list_for_owner(self, created_by: str | None) -> list[dict[str, Any]]:
+        """Every link one key made (None: every link), oldest first."""
+        ...
+
+    def update(self, short_code: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+        """Change a link's ``title``, ``tags`` or ``via``; the record, or None if unknown."""
+        ...
+
+    def delete(self, short_code: str) -> bool:
+        """Remove a link; False if there was none."""
+        ...
+
 
 class InMemoryShareLinkStore:
     """Thread-safe dict-backed store; records are deep-copied in and out."""
@@ -80,8 +92,33 @@ class InMemoryShareLinkStore:
 
     def list_for_asset(self, asset_id: str) -> list[dict[str, Any]]:
         with self._lock:
-            found = [r for r in self._links.values() if r.get("asset_id") == asset_id]
+            found = [
+                {**r, "short_code": code}
+                for code, r in self._links.items()
+                if r.get("asset_id") == asset_id
+            ]
             return copy.deepcopy(sorted(found, key=lambda r: str(r.get("created_at", ""))))
+
+    def list_for_owner(self, created_by: str | None) -> list[dict[str, Any]]:
+        with self._lock:
+            found = [
+                {**r, "short_code": code}
+                for code, r in self._links.items()
+                if created_by is None or r.get("created_by") == created_by
+            ]
+            return copy.deepcopy(sorted(found, key=lambda r: str(r.get("created_at", ""))))
+
+    def update(self, short_code: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+        with self._lock:
+            record = self._links.get(short_code)
+            if record is None:
+                return None
+            record.update({k: v for k, v in changes.items() if k in ("title", "tags", "via")})
+            return copy.deepcopy(record)
+
+    def delete(self, short_code: str) -> bool:
+        with self._lock:
+            return self._links.pop(short_code, None) is not None
 
     def __len__(self) -> int:
         with self._lock:

@@ -8,6 +8,7 @@ verdict); an asset row is one owner's item over a content. Reads join the two in
 from __future__ import annotations
 
 import builtins
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -16,8 +17,17 @@ from sqlalchemy import Connection, Engine, String, cast, delete, func, insert, s
 from sqlalchemy.exc import IntegrityError
 
 from gifdist.assets.model import AssetMetadata, AssetRecord, AssetStatus
+from gifdist.assets.store import DeletedAsset
 from gifdist.media.gif import GifInfo
-from gifdist.stores.schema import assets, contents, moderation_jobs, rejected_hashes
+from gifdist.stores.schema import (
+    asset_reports,
+    assets,
+    contents,
+    moderation_jobs,
+    rejected_hashes,
+    share_links,
+    tombstones,
+)
 
 # One asset row joined with its content's byte facts.
 _RECORD = select(
@@ -194,6 +204,20 @@ class SqlAssetStore:
                     )
             return record
 
+    def set_metadata(self, asset_id: str, meta: AssetMetadata) -> AssetRecord | None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(assets)
+                .where(assets.c.asset_id == asset_id)
+                .values(
+                    title=meta.title,
+                    tags=list(meta.tags),
+                    description=meta.description,
+                    updated_at=datetime.now(UTC),
+                )
+            )
+            return self._get(conn, asset_id)
+
     def set_private(self, asset_id: str, private: bool) -> AssetRecord | None:
         with self.engine.begin() as conn:
             conn.execute(
@@ -209,6 +233,8 @@ class SqlAssetStore:
         owner_key_id: str | None = None,
         status: AssetStatus | None = None,
         search: str | None = None,
+        private: bool | None = None,
+        tag: str | None = None,
         oldest_first: bool = False,
         limit: int = 50,
         offset: int = 0,
@@ -223,6 +249,11 @@ class SqlAssetStore:
             query = query.where(assets.c.owner_key_id == owner_key_id)
         if status is not None:
             query = query.where(assets.c.status == status.value)
+        if private is not None:
+            query = query.where(assets.c.private.is_(private))
+        if tag:
+            quoted = json.dumps(tag.lower())[1:-1].replace("%", "").replace("_", "")
+            query = query.where(func.lower(cast(assets.c.tags, String)).like(f'%"{quoted}"%'))
         if search:
             pattern = "%" + search.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
             query = query.where(
@@ -241,6 +272,75 @@ class SqlAssetStore:
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(assets)).scalar_one())
+
+    # deletion -------------------------------------------------------------
+
+    def delete_asset(self, asset_id: str, deleted_by: str | None) -> DeletedAsset | None:
+        """Remove an asset, its links, jobs and reports in one transaction, leaving
+        tombstones (ids, hash, who, when) so its URLs answer 410. The content row goes
+        too when no other asset uses it; the caller then removes the bytes."""
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(assets.c.sha256, assets.c.owner_key_id).where(assets.c.asset_id == asset_id)
+            ).first()
+            if row is None:
+                return None
+            sha256, owner = str(row[0]), row[1]
+            codes = [
+                str(c[0])
+                for c in conn.execute(
+                    select(share_links.c.short_code).where(share_links.c.asset_id == asset_id)
+                )
+            ]
+            conn.execute(delete(share_links).where(share_links.c.asset_id == asset_id))
+            conn.execute(delete(moderation_jobs).where(moderation_jobs.c.asset_id == asset_id))
+            conn.execute(delete(asset_reports).where(asset_reports.c.asset_id == asset_id))
+            conn.execute(delete(assets).where(assets.c.asset_id == asset_id))
+            used = conn.execute(select(assets.c.asset_id).where(assets.c.sha256 == sha256)).first()
+            if used is None:
+                conn.execute(delete(contents).where(contents.c.sha256 == sha256))
+            stones = [("asset", asset_id, sha256)] + [("link", code, None) for code in codes]
+            conn.execute(
+                insert(tombstones),
+                [
+                    {
+                        "kind": kind,
+                        "key": key,
+                        "sha256": sha,
+                        "owner_key_id": owner,
+                        "deleted_by": deleted_by,
+                        "deleted_at": now,
+                    }
+                    for kind, key, sha in stones
+                ],
+            )
+        return DeletedAsset(asset_id, sha256, tuple(codes), content_unused=used is None)
+
+    def delete_link(self, short_code: str, deleted_by: str | None) -> bool:
+        """Remove one link, leaving a tombstone; False if there was none."""
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                delete(share_links).where(share_links.c.short_code == short_code)
+            ).rowcount
+            if found:
+                conn.execute(
+                    insert(tombstones).values(
+                        kind="link",
+                        key=short_code,
+                        deleted_by=deleted_by,
+                        deleted_at=datetime.now(UTC),
+                    )
+                )
+            return bool(found)
+
+    def is_gone(self, kind: str, key: str) -> bool:
+        """True when an asset or link with this id was deleted (its URLs answer 410)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(tombstones.c.key).where(tombstones.c.kind == kind, tombstones.c.key == key)
+            ).first()
+        return found is not None
 
     # moderation job queue -------------------------------------------------
 

@@ -101,6 +101,13 @@ class LocalBlobStore:
         with tempfile.NamedTemporaryFile(dir=self.tmp_dir, prefix="ready-"):
             pass
 
+    def delete(self, sha256: str) -> bool:
+        try:
+            self.path_for(sha256).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     def remove_stale_temporaries(self, older_than: float = 3600.0) -> int:
         """Delete temp files a crash left behind (see ``remove_old_files``)."""
         return remove_old_files(self.tmp_dir, older_than)

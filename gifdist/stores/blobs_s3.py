@@ -180,6 +180,12 @@ class S3BlobStore:
         except Exception as exc:
             raise OSError(f"bucket {self.bucket!r} is not reachable: {exc}") from None
 
+    def delete(self, sha256: str) -> bool:
+        if self.size(sha256) is None:
+            return False
+        self._call(self.client.delete_object, Bucket=self.bucket, Key=self.key_for(sha256))
+        return True
+
     def remove_stale_temporaries(self, older_than: float = 3600.0) -> int:
 
         return remove_old_files(self.spool_dir, older_than)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gifdist.errors import NotFound
@@ -75,6 +75,31 @@ class SqlShareLinkStore:
         )
         with self.engine.connect() as conn:
             return [_record(row) for row in conn.execute(query).mappings()]
+
+    def list_for_owner(self, created_by: str | None) -> list[dict[str, Any]]:
+        """Every link one key made (None: every link), oldest first."""
+        query = select(share_links).order_by(share_links.c.created_at)
+        if created_by is not None:
+            query = query.where(share_links.c.created_by == created_by)
+        with self.engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query).mappings()]
+
+    def update(self, short_code: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+        """Change a link's title, tags or via; the updated record, or None if unknown."""
+        allowed = {k: v for k, v in changes.items() if k in ("title", "tags", "via")}
+        with self.engine.begin() as conn:
+            if allowed:
+                conn.execute(
+                    update(share_links)
+                    .where(share_links.c.short_code == short_code)
+                    .values(**allowed)
+                )
+            return self.get(short_code, conn=conn)
+
+    def delete(self, short_code: str) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(share_links).where(share_links.c.short_code == short_code))
+            return bool(result.rowcount)
 
 
 def _record(row: Any) -> dict[str, Any]:

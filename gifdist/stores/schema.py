@@ -80,6 +80,18 @@ assets = Table(
     UniqueConstraint("owner_key_id", "sha256", name="uq_assets_owner_sha256"),
 )
 
+# What was deleted, so its URLs answer 410 Gone: ids, hash, who and when, no metadata.
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("kind", String(8), primary_key=True),  # asset | link
+    Column("key", String(64), primary_key=True),
+    Column("sha256", String(64), nullable=True),
+    Column("owner_key_id", String(32), nullable=True),
+    Column("deleted_by", String(64), nullable=True),
+    Column("deleted_at", DateTime(timezone=True), nullable=False),
+)
+
 share_links = Table(
     "share_links",
     metadata,

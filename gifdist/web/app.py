@@ -16,9 +16,9 @@ from starlette.staticfiles import StaticFiles
 
 from gifdist import __version__
 from gifdist.analytics.capture import Visit
-from gifdist.assets.model import AssetStatus
+from gifdist.assets.model import AssetStatus, is_valid_asset_id
 from gifdist.config import Settings
-from gifdist.errors import Forbidden, GifdistError, InvalidInput, NotFound
+from gifdist.errors import Forbidden, GifdistError, Gone, InvalidInput, NotFound
 from gifdist.observability.dashboard import ServiceDashboard
 from gifdist.observability.metrics import (
     MetricsExporter,
@@ -132,6 +132,9 @@ def _add_pages(app: FastAPI, service: Service) -> None:
     @app.get("/a/{asset_id}", include_in_schema=False)
     async def asset_page(asset_id: str, request: Request) -> HTMLResponse:
         record = await run_in_threadpool(service.catalog.get, asset_id)
+        gone = record is None and is_valid_asset_id(asset_id)
+        if gone and await run_in_threadpool(service.assets.is_gone, "asset", asset_id):
+            raise Gone("This GIF was deleted by its owner.")
         if record is None or record.status is not AssetStatus.APPROVED:
             raise NotFound("There is no such GIF.")
         context = asset_context(base_url, record)

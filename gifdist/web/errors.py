@@ -24,6 +24,7 @@ HTTP_CODES = {
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
+    410: "gone",
     405: "method_not_allowed",
     406: "not_acceptable",
     413: "payload_too_large",

@@ -23,6 +23,7 @@ from gifdist.analytics.capture import Visit
 from gifdist.assets.model import AssetRecord, AssetStatus, is_valid_asset_id
 from gifdist.caching.ttl import TTLCache
 from gifdist.errors import GifdistError, NotFound, PayloadTooLarge, UnsupportedMediaType
+from gifdist.platforms import classify_user_agent
 from gifdist.sharelinks.links import is_valid_short_code
 from gifdist.web.delivery import (
     FileRepresentation,
@@ -136,6 +137,30 @@ class HotPaths:
         self.representations.set(record.asset_id, stored)
         return stored
 
+    def _asset_gone(self, asset_id: str) -> bool:
+        return is_valid_asset_id(asset_id) and self.service.assets.is_gone("asset", asset_id)
+
+    def _link_gone(self, code: str, asset_id: str | None) -> bool:
+        """A deleted link, or a link (cached here) whose GIF was deleted on another node."""
+        if self.service.sharing.is_gone(code):
+            return True
+        return asset_id is not None and self._asset_gone(asset_id)
+
+    async def _send_gone(self, scope: Scope, send: Send, message: str) -> None:
+        """410 Gone: a page for people, a plain answer for bots so unfurls stop."""
+        audience, _ = classify_user_agent(_header(scope, b"user-agent"))
+        if audience == "person":
+            await _send_html(scope, send, 410, error_page(410, message))
+            return
+        body = b"" if scope["method"] == "HEAD" else message.encode()
+        headers = [
+            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"content-length", str(len(message.encode())).encode()),
+            (b"cache-control", b"no-store"),
+        ]
+        await send({"type": "http.response.start", "status": 410, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
     # handlers -----------------------------------------------------------------
 
     async def beacon(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -171,7 +196,13 @@ class HotPaths:
         link = await self._link(code)
         record = await self._asset(link["asset_id"]) if link else None
         if link is None or record is None or not record.is_public:
-            await _send_html(scope, send, 404, error_page(404, "This link does not exist."))
+            gone = await anyio.to_thread.run_sync(
+                self._link_gone, code, link["asset_id"] if link else None
+            )
+            if gone:
+                await self._send_gone(scope, send, "This link was deleted.")
+            else:
+                await _send_html(scope, send, 404, error_page(404, "This link does not exist."))
             return
         audience = self.service.capture.short_link(record.asset_id, link, _visit(scope))
         if audience == "bot":
@@ -216,7 +247,10 @@ class HotPaths:
         approved = record is not None and record.status is AssetStatus.APPROVED
         rep = await self._representation(record) if record and approved else None
         if record is None or rep is None:
-            await _send_html(scope, send, 404, error_page(404, "There is no such GIF."))
+            if record is None and await anyio.to_thread.run_sync(self._asset_gone, asset_id):
+                await self._send_gone(scope, send, "This GIF was deleted.")
+            else:
+                await _send_html(scope, send, 404, error_page(404, "There is no such GIF."))
             return
         cache_control = IMMUTABLE
         if self.service.signing.needs_signature(record):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.responses import FileResponse, PlainTextResponse, StreamingResponse
 
@@ -14,6 +14,7 @@ from gifdist.accounts.keys import Scope
 from gifdist.analytics.reports import Window, make_window, series_csv, top_csv
 from gifdist.errors import InvalidInput, NotFound
 from gifdist.web.api.admin import router as admin_router
+from gifdist.web.api.manage import router as manage_router
 from gifdist.web.api.moderation import router as moderation_router
 from gifdist.web.auth import authorise, service_of
 from gifdist.web.multipart import receive_upload
@@ -21,6 +22,7 @@ from gifdist.web.multipart import receive_upload
 router = APIRouter(prefix="/api/v1")
 router.include_router(moderation_router)
 router.include_router(admin_router)
+router.include_router(manage_router)
 
 
 class LinkRequest(BaseModel):
@@ -108,12 +110,15 @@ async def create_link(asset_id: str, body: LinkRequest, request: Request) -> dic
 
 
 class AssetChange(BaseModel):
-    """Body of ``PATCH /api/v1/assets/{asset_id}``."""
+    """Body of ``PATCH /api/v1/assets/{asset_id}``: any of the fields."""
 
     model_config = ConfigDict(extra="forbid")
 
-    private: bool = Field(
-        ..., description="true: the GIF and its page are served only through signed URLs."
+    title: str | None = Field(None, description="The GIF's title.")
+    tags: list[str] | str | None = Field(None, description="Tags, a list or comma-separated.")
+    description: str | None = Field(None, description="The GIF's description.")
+    private: StrictBool | None = Field(
+        None, description="true: the GIF and its page are served only through signed URLs."
     )
 
 
@@ -123,13 +128,24 @@ class SignedUrlRequest(BaseModel):
     expires_in: int = Field(3600, description="Seconds the URLs stay valid.")
 
 
-@router.patch("/assets/{asset_id}", summary="Make an asset private or public")
+@router.patch("/assets/{asset_id}", summary="Change a GIF's text or privacy")
 async def change_asset(asset_id: str, body: AssetChange, request: Request) -> dict[str, Any]:
-    """The uploader (or an admin) may make a GIF private: its bytes and page are then
-    served only through signed URLs, and its short links stop resolving."""
+    """The uploader (or an admin) may edit the title, tags and description (checked
+    like upload text) and make a GIF private: its bytes and page are then served only
+    through signed URLs, and its short links stop resolving. Cards that platforms
+    already cached are theirs to refresh."""
     service = service_of(request)
     key = await authorise(request, Scope.UPLOAD)
-    record = await run_in_threadpool(service.catalog.set_private, asset_id, body.private, key)
+    record = await run_in_threadpool(
+        lambda: service.editor.edit(
+            asset_id,
+            key,
+            title=body.title,
+            tags=body.tags,
+            description=body.description,
+            private=body.private,
+        )
+    )
     return record.to_json(service.settings.base_url)
 
 

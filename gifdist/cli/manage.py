@@ -1,0 +1,140 @@
+"""``gifdist assets list|show|edit|delete`` and ``gifdist links list|edit|delete``:
+the same use cases as the API, on the local data directory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.table import Table
+
+from gifdist.assets.library import SORTS, AssetQuery
+from gifdist.cli.commands import assets_app, console, fail, links_app, local_service
+from gifdist.errors import GifdistError
+
+T = TypeVar("T")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _call(action: Callable[[Any], T]) -> T:
+    """Run ``action(service)`` on the local data dir; a refusal is a one-line error, exit 1."""
+    with local_service() as service:
+        try:
+            return action(service)
+        except GifdistError as exc:
+            raise fail(exc.message) from None
+
+
+@assets_app.command("list")
+def assets_list(
+    status: Annotated[
+        str | None, typer.Option(help="pending, approved, flagged, rejected.")
+    ] = None,
+    tag: Annotated[str | None, typer.Option(help="Only GIFs with this tag.")] = None,
+    q: Annotated[str | None, typer.Option("--q", help="Words in the title or tags.")] = None,
+    sort: Annotated[str, typer.Option(help=" | ".join(SORTS))] = "new",
+    limit: Annotated[int, typer.Option(help="At most this many (1–100).")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """List GIFs with their all-time views, plays, clicks and CTR."""
+    query = AssetQuery(status=status, tag=tag, text=q, sort=sort, limit=limit)
+    page = _call(lambda s: (s.library.list(None, query), s.settings.base_url))
+    listed, base = page
+    rows = [{**record.to_json(base), **metrics} for record, metrics in listed.items]
+    if as_json:
+        console.print_json(json.dumps(rows))
+        return
+    table = Table("id", "title", "status", "private", "views", "clicks", "ctr")
+    for row in rows:
+        table.add_row(
+            row["asset_id"],
+            row["title"][:40],
+            row["status"],
+            "yes" if row["private"] else "",
+            str(row["views"]),
+            str(row["clicks"]),
+            f"{row['ctr']:.2f}%",
+        )
+    console.print(table)
+
+
+@assets_app.command("show")
+def assets_show(asset_id: Annotated[str, typer.Argument(help="The asset.")]) -> None:
+    """Print one GIF's description as JSON."""
+    body = _call(lambda s: s.catalog.require(asset_id).to_json(s.settings.base_url))
+    console.print_json(json.dumps(body))
+
+
+@assets_app.command("edit")
+def assets_edit(
+    asset_id: Annotated[str, typer.Argument(help="The asset.")],
+    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    tags: Annotated[str | None, typer.Option(help="New tags, comma-separated.")] = None,
+    description: Annotated[str | None, typer.Option(help="New description.")] = None,
+) -> None:
+    """Change a GIF's title, tags or description (checked like upload text)."""
+    record = _call(
+        lambda s: s.editor.edit(asset_id, None, title=title, tags=tags, description=description)
+    )
+    console.print(f"{record.asset_id}: {record.title!r} [{', '.join(record.tags)}]")
+
+
+@assets_app.command("delete")
+def assets_delete(
+    asset_id: Annotated[str, typer.Argument(help="The asset.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False,
+) -> None:
+    """Delete a GIF for good: its links, numbers and (when unused) bytes; URLs answer 410."""
+    if not yes:
+        typer.confirm(f"Delete {asset_id} and all its links for good?", abort=True)
+    _call(lambda s: s.editor.delete(asset_id, None))
+    console.print(f"deleted {asset_id}")
+
+
+@links_app.command("list")
+def links_list(
+    asset_id: Annotated[str | None, typer.Argument(help="Only this GIF's links.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List short links (of one GIF, or all)."""
+    rows = _call(lambda s: s.sharing.list(None, asset_id))
+    if as_json:
+        console.print_json(json.dumps(rows))
+        return
+    table = Table("code", "asset", "via", "title", "short url")
+    for row in rows:
+        table.add_row(
+            row["short_code"],
+            row["asset_id"],
+            row["via"] or "",
+            row["title"][:30],
+            row["short_url"],
+        )
+    console.print(table)
+
+
+@links_app.command("edit")
+def links_edit(
+    code: Annotated[str, typer.Argument(help="The short code.")],
+    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    tags: Annotated[str | None, typer.Option(help="New tags, comma-separated.")] = None,
+    via: Annotated[str | None, typer.Option(help="New platform.")] = None,
+) -> None:
+    """Change a link's title, tags or platform."""
+    link = _call(lambda s: s.sharing.edit(code, None, title=title, tags=tags, via=via))
+    console.print(f"{link['short_code']}: {link['title']!r} via {link['via'] or '-'}")
+
+
+@links_app.command("delete")
+def links_delete(
+    code: Annotated[str, typer.Argument(help="The short code.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False,
+) -> None:
+    """Delete a short link: it answers 410 Gone from now on."""
+    if not yes:
+        typer.confirm(f"Delete the link {code}?", abort=True)
+    _call(lambda s: s.sharing.delete(code, None))
+    console.print(f"deleted {code}")
