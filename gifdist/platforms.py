@@ -114,6 +114,11 @@ def _classify(user_agent: str | None) -> tuple[Audience, Platform | None]:
     return "person", None
 
 
+def is_person(user_agent: str | None) -> bool:
+    """Neither a link-preview bot nor a crawler: what a click limit counts."""
+    return classify_user_agent(user_agent)[0] == "person"
+
+
 def is_link_preview_bot(user_agent: str | None) -> bool:
     return classify_user_agent(user_agent)[0] == "bot"
 

@@ -181,7 +181,7 @@ class EventCapture:
         return "counted" if audience == "person" else "not_counted"
 
     def _offer(self, beacon: Beacon, asset_id: str, audience: str, visitor: str) -> None:
-        code = beacon.short_code[:32] if beacon.short_code else None
+        code = beacon.short_code[:64] if beacon.short_code else None
         self.events.offer(
             AnalyticsTracker.make_event(
                 asset_id,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
+import re
 import secrets
 import string
 import threading
@@ -50,6 +51,10 @@ class ShareLinkStore(Protocol):
         """Every link of an asset, oldest first."""
         ...
 
+    def take_click(self, short_code: str) -> bool:
+        """Count a person's click on a limited link; False once its limit was reached."""
+        ...
+
     def list_for_owner(self, created_by: str | None) -> list[dict[str, Any]]:
         """Every link one key made (None: every link), oldest first."""
         ...
@@ -72,15 +77,36 @@ class InMemoryShareLinkStore:
 
     def insert_if_absent(self, short_code: str, record: dict[str, Any]) -> bool:
         with self._lock:
-            if short_code in self._links:
-                return False
+            folded = short_code.lower()
+            for code, existing in self._links.items():
+                if code == short_code or (
+                    (existing.get("slug") or record.get("slug")) and code.lower() == folded
+                ):
+                    return False
             self._links[short_code] = copy.deepcopy(record)
             return True
 
     def get(self, short_code: str) -> dict[str, Any] | None:
         with self._lock:
             record = self._links.get(short_code)
+            if record is None:
+                folded = short_code.lower()
+                record = next(
+                    (r for c, r in self._links.items() if r.get("slug") and c.lower() == folded),
+                    None,
+                )
             return copy.deepcopy(record) if record is not None else None
+
+    def take_click(self, short_code: str) -> bool:
+        with self._lock:
+            record = self._links.get(short_code)
+            if record is None:
+                return False
+            limit = record.get("max_clicks")
+            if limit is not None and record["clicks"] >= limit:
+                return False
+            record["clicks"] += 1
+            return True
 
     def increment_clicks(self, short_code: str) -> dict[str, Any] | None:
         with self._lock:
@@ -162,6 +188,9 @@ class ShareLinkGenerator:
         *,
         via: str | None = None,
         created_by: str | None = None,
+        slug: str | None = None,
+        expires_at: datetime | None = None,
+        max_clicks: int | None = None,
     ) -> dict[str, str]:
         """Create a short link for ``asset_id``.
 
@@ -180,6 +209,22 @@ class ShareLinkGenerator:
             "created_at": datetime.now(UTC).isoformat(),
             "clicks": 0,
         }
+        if expires_at is not None:
+            record["expires_at"] = expires_at.isoformat()
+        if max_clicks is not None:
+            record["max_clicks"] = max_clicks
+        if slug is not None:
+            record["slug"] = True
+            if not self.store.insert_if_absent(slug, record):
+                raise Conflict(
+                    f"the slug {slug!r} is taken (slugs are unique whatever their case)",
+                    code="slug_taken",
+                )
+            return {
+                "short_url": self.create_short_url(slug),
+                "canonical_url": str(record["canonical_url"]),
+                "short_code": slug,
+            }
         for _ in range(self.MAX_CODE_ATTEMPTS):
             code = self.generate_short_code()
             if self.store.insert_if_absent(code, record):
@@ -227,14 +272,13 @@ class ShareLinkGenerator:
         }
 
 
+_CODE = re.compile(r"[A-Za-z0-9_-]{3,64}")
+
+
 def is_valid_short_code(short_code: object) -> bool:
-    """True for strings of 4–32 ASCII letters and digits (our codes are 8)."""
-    return (
-        isinstance(short_code, str)
-        and 4 <= len(short_code) <= 32
-        and short_code.isascii()
-        and short_code.isalnum()
-    )
+    """True for a drawn code (8 letters and digits) or a custom slug: 3–64 of
+    ``A–Z a–z 0–9 - _``. Anything else is never looked up."""
+    return isinstance(short_code, str) and _CODE.fullmatch(short_code) is not None
 
 
 def _require_id(asset_id: object) -> None:

@@ -11,6 +11,7 @@ from gifdist.caching.ttl import TTLCache
 from gifdist.errors import InvalidInput, NotFound
 from gifdist.observability.tracing import span
 from gifdist.platforms import PLATFORM_NAMES, platform_from_via
+from gifdist.sharelinks.controls import LinkControls
 from gifdist.sharelinks.links import ShareLinkGenerator, is_valid_short_code
 
 
@@ -53,8 +54,10 @@ class ShareLinks:
         tags: Any = None,
         via: Any = None,
         owner: ApiKey | None = None,
+        controls: LinkControls | None = None,
     ) -> dict[str, Any]:
         """A new short link on a GIF its caller may manage; the API representation."""
+        controls = controls or LinkControls()
         record = self.catalog.require(asset_id)
         self.catalog.access.check_manage(owner, record, "share this GIF")
         platform = self._platform(via) if via is not None else None
@@ -69,6 +72,9 @@ class ShareLinks:
             list(meta.tags),
             via=platform,
             created_by=owner.key_id if owner else None,
+            slug=controls.slug,
+            expires_at=controls.expires_at,
+            max_clicks=controls.max_clicks,
         )
         link = self.generator.lookup_short_link(created["short_code"])
         assert link is not None
@@ -157,4 +163,12 @@ class ShareLinks:
             "tags": link["tags"],
             "via": link["via"],
             "created_at": link["created_at"],
+            "expires_at": link.get("expires_at"),
+            "max_clicks": link.get("max_clicks"),
         }
+
+    def take_click(self, link: dict[str, Any]) -> bool:
+        """A person followed the link: False when its click limit was reached before."""
+        if link.get("max_clicks") is None:
+            return True
+        return self.generator.store.take_click(link["short_code"])

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gifdist.errors import NotFound
@@ -34,10 +34,13 @@ class SqlShareLinkStore:
             "clicks": int(record.get("clicks") or 0),
             "created_by": record.get("created_by"),
             "created_at": datetime.fromisoformat(record["created_at"]),
+            "slug_key": short_code.lower() if record.get("slug") else None,
+            "expires_at": _when(record.get("expires_at")),
+            "max_clicks": record.get("max_clicks"),
         }
         try:
             with self.engine.begin() as conn:
-                if self.get(short_code, conn=conn) is not None:
+                if self._taken(conn, short_code, slug=bool(record.get("slug"))):
                     return False
                 conn.execute(insert(share_links).values(**values))
         except IntegrityError as exc:
@@ -46,8 +49,38 @@ class SqlShareLinkStore:
             raise NotFound(f"asset {record['asset_id']!r} does not exist") from exc
         return True
 
+    @staticmethod
+    def _taken(conn: Any, short_code: str, *, slug: bool) -> bool:
+        """A code is taken by the same code, or by a slug equal to it whatever its case;
+        a new slug also by any code equal to it whatever its case."""
+        folded = short_code.lower()
+        clash = (share_links.c.short_code == short_code) | (share_links.c.slug_key == folded)
+        if slug:
+            clash = clash | (func.lower(share_links.c.short_code) == folded)
+        return conn.execute(select(share_links.c.short_code).where(clash)).first() is not None
+
+    def take_click(self, short_code: str) -> bool:
+        """Count a person's click on a limited link; False once the limit was reached.
+
+        One conditional update: two nodes racing for the last click cannot both win.
+        """
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(share_links)
+                .where(
+                    share_links.c.short_code == short_code,
+                    (share_links.c.max_clicks.is_(None))
+                    | (share_links.c.clicks < share_links.c.max_clicks),
+                )
+                .values(clicks=share_links.c.clicks + 1)
+            )
+            return bool(result.rowcount)
+
     def get(self, short_code: str, *, conn: Any = None) -> dict[str, Any] | None:
-        query = select(share_links).where(share_links.c.short_code == short_code)
+        query = select(share_links).where(
+            (share_links.c.short_code == short_code)
+            | (share_links.c.slug_key == short_code.lower())
+        )
         if conn is not None:
             row = conn.execute(query).mappings().first()
         else:
@@ -114,4 +147,20 @@ def _record(row: Any) -> dict[str, Any]:
         "created_by": row["created_by"],
         "created_at": created.isoformat() if isinstance(created, datetime) else str(created),
         "clicks": int(row["clicks"]),
+        "slug": row["slug_key"] is not None,
+        "expires_at": _iso(row["expires_at"]),
+        "max_clicks": row["max_clicks"],
     }
+
+
+def _when(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return str(moment.isoformat())

@@ -95,7 +95,7 @@ tombstones = Table(
 share_links = Table(
     "share_links",
     metadata,
-    Column("short_code", String(32), primary_key=True),
+    Column("short_code", String(64), primary_key=True),
     Column(
         "asset_id",
         String(64),
@@ -110,6 +110,10 @@ share_links = Table(
     Column("clicks", BigInteger, nullable=False, default=0),
     Column("created_by", String(32), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # a custom slug, case-folded: unique whatever its case
+    Column("slug_key", String(64), nullable=True, unique=True),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("max_clicks", BigInteger, nullable=True),  # people's clicks; bots never count
 )
 
 moderation_jobs = Table(
@@ -168,7 +172,7 @@ analytics_events = Table(
     Column("event_id", String(36), primary_key=True),
     Column("ts_ms", BigInteger, nullable=False),
     Column("asset_id", String(64), nullable=False),
-    Column("short_code", String(32), nullable=True),
+    Column("short_code", String(64), nullable=True),
     Column("platform", String(16), nullable=False),
     Column("event_type", String(8), nullable=False),
     Column("audience", String(8), nullable=False, default="person"),
@@ -183,7 +187,7 @@ analytics_rollups = Table(
     metadata,
     Column("hour", BigInteger, primary_key=True),
     Column("asset_id", String(64), primary_key=True),
-    Column("short_code", String(32), primary_key=True),
+    Column("short_code", String(64), primary_key=True),
     Column("platform", String(16), primary_key=True),
     Column("event_type", String(8), primary_key=True),
     Column("audience", String(8), primary_key=True),

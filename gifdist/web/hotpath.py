@@ -23,7 +23,8 @@ from gifdist.analytics.capture import Visit
 from gifdist.assets.model import AssetRecord, AssetStatus, is_valid_asset_id
 from gifdist.caching.ttl import TTLCache
 from gifdist.errors import GifdistError, NotFound, PayloadTooLarge, UnsupportedMediaType
-from gifdist.platforms import classify_user_agent
+from gifdist.platforms import classify_user_agent, is_person
+from gifdist.sharelinks.controls import expired
 from gifdist.sharelinks.links import is_valid_short_code
 from gifdist.web.delivery import (
     FileRepresentation,
@@ -204,7 +205,15 @@ class HotPaths:
             else:
                 await _send_html(scope, send, 404, error_page(404, "This link does not exist."))
             return
-        audience = self.service.capture.short_link(record.asset_id, link, _visit(scope))
+        if expired(link):
+            await self._send_gone(scope, send, "This link has expired.")
+            return
+        visit = _visit(scope)
+        limited = link.get("max_clicks") is not None and is_person(visit.user_agent)
+        if limited and not await anyio.to_thread.run_sync(self.service.sharing.take_click, link):
+            await self._send_gone(scope, send, "This link has reached its click limit.")
+            return
+        audience = self.service.capture.short_link(record.asset_id, link, visit)
         if audience == "bot":
             context = asset_context(self.service.settings.base_url, record, title=link["title"])
             await _send_html(scope, send, 200, render("card.html", **context), vary=True)

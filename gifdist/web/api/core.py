@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.responses import FileResponse, PlainTextResponse, StreamingResponse
 
 from gifdist.accounts.keys import Scope
 from gifdist.analytics.reports import Window, make_window, series_csv, top_csv
 from gifdist.errors import InvalidInput, NotFound
+from gifdist.sharelinks.controls import parse_controls
 from gifdist.web.api.admin import router as admin_router
 from gifdist.web.api.manage import router as manage_router
 from gifdist.web.api.moderation import router as moderation_router
@@ -36,6 +37,14 @@ class LinkRequest(BaseModel):
         None,
         description="Platform the link is for (slack, discord, teams, twitter, facebook, web);"
         " clicks on it are attributed there.",
+    )
+    slug: str | None = Field(
+        None, description="A custom code: 3–64 of A–Z a–z 0–9 - _, unique whatever its case."
+    )
+    expires_at: str | None = Field(None, description="ISO 8601: the link answers 410 after.")
+    expires_in: StrictInt | None = Field(None, description="Seconds until the link expires.")
+    max_clicks: StrictInt | None = Field(
+        None, description="People's clicks allowed (link-preview bots never count)."
     )
 
 
@@ -104,7 +113,17 @@ async def create_link(asset_id: str, body: LinkRequest, request: Request) -> dic
     key = await authorise(request, Scope.LINKS)
     return await run_in_threadpool(
         lambda: service.sharing.create(
-            asset_id, title=body.title, tags=body.tags, via=body.via, owner=key
+            asset_id,
+            title=body.title,
+            tags=body.tags,
+            via=body.via,
+            owner=key,
+            controls=parse_controls(
+                slug=body.slug,
+                expires_at=body.expires_at,
+                expires_in=body.expires_in,
+                max_clicks=body.max_clicks,
+            ),
         )
     )
 
