@@ -103,3 +103,55 @@ def test_a_click_limit_counts_people_only_and_lets_the_last_click_through(
     assert later.status_code == 201 and later.json()["expires_at"].startswith(
         str(datetime.now(UTC).year)
     )
+
+
+def test_a_password_link_asks_people_and_shows_bots_nothing(
+    client: TestClient, asset_id: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    made = make(client, asset_id, password="s3cret pass", title="Hidden title")
+    assert made.status_code == 201 and made.json()["password_protected"] is True
+    assert "s3cret" not in made.text and "argon2" not in made.text
+    code = made.json()["short_code"]
+    form = follow(client, code)
+    assert form.status_code == 200 and 'type="password"' in form.text
+    assert form.headers["cache-control"] == "no-store"
+    card = follow(client, code, SLACKBOT)
+    assert card.status_code == 200
+    assert asset_id not in card.text and "og:image" not in card.text and "Hidden" not in card.text
+    wrong = client.post(f"/s/{code}", data={"password": "guess"}, follow_redirects=False)
+    assert wrong.status_code == 403 and "not right" in wrong.text
+    right = client.post(f"/s/{code}", data={"password": "s3cret pass"}, follow_redirects=False)
+    assert right.status_code == 303 and right.headers["location"].endswith(f"/a/{asset_id}")
+    assert "s3cret" not in caplog.text
+    described = client.get(f"/api/v1/links/{code}").json()
+    assert "password_hash" not in described and described["password_protected"] is True
+
+
+def test_password_attempts_are_limited(client: TestClient, asset_id: str) -> None:
+    code = make(client, asset_id, password="right").json()["short_code"]
+    answers = [client.post(f"/s/{code}", data={"password": "wrong"}).status_code for _ in range(11)]
+    assert answers[:10] == [403] * 10 and answers[10] == 429
+    still = client.post(f"/s/{code}", data={"password": "right"}, follow_redirects=False)
+    assert still.status_code == 429  # even the right one waits out the window
+
+
+@pytest.mark.parametrize("password", ["", "   ", "x" * 10_000, 12345])
+def test_bad_passwords_are_refused(client: TestClient, asset_id: str, password: Any) -> None:
+    refused = make(client, asset_id, password=password)
+    assert refused.status_code in (400, 422) and refused.json()["error"]["code"]
+
+
+def test_qr_codes_of_a_link_in_svg_and_png(client: TestClient, asset_id: str) -> None:
+    import io
+
+    from PIL import Image
+
+    code = make(client, asset_id).json()["short_code"]
+    svg = client.get(f"/s/{code}.svg")
+    assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
+    assert b"<svg" in svg.content and f"/s/{code}".encode() in svg.content
+    png = client.get(f"/s/{code}.png")
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    image = Image.open(io.BytesIO(png.content))
+    assert image.width == image.height >= 21 * 8
+    assert client.get("/s/Nope1234.svg").status_code == 404

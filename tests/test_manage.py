@@ -209,6 +209,11 @@ def test_the_cli_lists_edits_and_deletes_like_the_api(
     links = runner.invoke(cli, ["links", "list", asset["asset_id"], "--json"])
     [made] = __import__("json").loads(links.output)
     assert runner.invoke(cli, ["links", "edit", made["short_code"], "--via", "x"]).exit_code == 0
+    qr = tmp_path / "link.svg"
+    assert runner.invoke(cli, ["links", "qr", made["short_code"], "-o", str(qr)]).exit_code == 0
+    assert qr.read_bytes().startswith(b"<?xml") and b"<svg" in qr.read_bytes()
+    bad = runner.invoke(cli, ["links", "qr", made["short_code"], "-o", str(tmp_path / "x.gif")])
+    assert bad.exit_code == 2
     assert runner.invoke(cli, ["assets", "delete", asset["asset_id"], "--yes"]).exit_code == 0
     again = runner.invoke(cli, ["assets", "delete", asset["asset_id"], "--yes"])
     assert again.exit_code == 1 and "no asset" in again.output

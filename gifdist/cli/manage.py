@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -13,6 +14,7 @@ from rich.table import Table
 from gifdist.assets.library import SORTS, AssetQuery
 from gifdist.cli.commands import assets_app, console, fail, links_app, local_service
 from gifdist.errors import GifdistError
+from gifdist.sharelinks.qr import qr_image
 
 T = TypeVar("T")
 
@@ -138,3 +140,22 @@ def links_delete(
         typer.confirm(f"Delete the link {code}?", abort=True)
     _call(lambda s: s.sharing.delete(code, None))
     console.print(f"deleted {code}")
+
+
+@links_app.command("qr")
+def links_qr(
+    code: Annotated[str, typer.Argument(help="The short code.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="FILE.svg or FILE.png (by its extension).")
+    ],
+) -> None:
+    """Write a link's QR code to a file (SVG or PNG)."""
+    kind = output.suffix.lower().lstrip(".")
+    if kind not in ("svg", "png"):
+        raise fail("the output file must end in .svg or .png", code=2)
+    link = _call(lambda s: s.sharing.get(code))
+    if link is None:
+        raise fail(f"no short link {code!r}")
+    url = _call(lambda s: s.sharing.generator.create_short_url(link["short_code"]))
+    output.write_bytes(qr_image(url, kind))
+    console.print(f"wrote {output} ({url})")

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
 from gifdist.errors import InvalidInput
 
 SLUG = re.compile(r"[A-Za-z0-9_-]{3,64}")
@@ -33,17 +36,50 @@ class LinkControls:
     slug: str | None = None
     expires_at: datetime | None = None
     max_clicks: int | None = None
+    password_hash: str | None = None
 
 
 def parse_controls(
-    *, slug: Any = None, expires_at: Any = None, expires_in: Any = None, max_clicks: Any = None
+    *,
+    slug: Any = None,
+    expires_at: Any = None,
+    expires_in: Any = None,
+    max_clicks: Any = None,
+    password: Any = None,
 ) -> LinkControls:
     """Check a request's controls; raises ``InvalidInput`` with the reason."""
     return LinkControls(
         slug=_slug(slug),
         expires_at=_expiry(expires_at, expires_in),
         max_clicks=_max_clicks(max_clicks),
+        password_hash=_password_hash(password),
     )
+
+
+_HASHER = PasswordHasher()  # argon2id with the library's current recommended costs
+MAX_PASSWORD_CHARS = 256
+
+
+def _password_hash(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("password must be non-empty text", code="bad_password")
+    if len(value) > MAX_PASSWORD_CHARS:
+        raise InvalidInput(
+            f"password is longer than {MAX_PASSWORD_CHARS} characters", code="bad_password"
+        )
+    return str(_HASHER.hash(value))
+
+
+def password_matches(password_hash: str, attempt: str) -> bool:
+    """Constant-time check of an attempt (argon2 verification)."""
+    if len(attempt) > MAX_PASSWORD_CHARS:
+        return False
+    try:
+        return bool(_HASHER.verify(password_hash, attempt))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
 
 
 def _slug(value: Any) -> str | None:

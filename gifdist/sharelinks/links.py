@@ -191,6 +191,7 @@ class ShareLinkGenerator:
         slug: str | None = None,
         expires_at: datetime | None = None,
         max_clicks: int | None = None,
+        password_hash: str | None = None,
     ) -> dict[str, str]:
         """Create a short link for ``asset_id``.
 
@@ -213,6 +214,8 @@ class ShareLinkGenerator:
             record["expires_at"] = expires_at.isoformat()
         if max_clicks is not None:
             record["max_clicks"] = max_clicks
+        if password_hash is not None:
+            record["password_hash"] = password_hash
         if slug is not None:
             record["slug"] = True
             if not self.store.insert_if_absent(slug, record):

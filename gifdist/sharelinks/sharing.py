@@ -75,6 +75,7 @@ class ShareLinks:
             slug=controls.slug,
             expires_at=controls.expires_at,
             max_clicks=controls.max_clicks,
+            password_hash=controls.password_hash,
         )
         link = self.generator.lookup_short_link(created["short_code"])
         assert link is not None
@@ -165,6 +166,7 @@ class ShareLinks:
             "created_at": link["created_at"],
             "expires_at": link.get("expires_at"),
             "max_clicks": link.get("max_clicks"),
+            "password_protected": bool(link.get("password_hash")),
         }
 
     def take_click(self, link: dict[str, Any]) -> bool:

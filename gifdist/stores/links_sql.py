@@ -37,6 +37,7 @@ class SqlShareLinkStore:
             "slug_key": short_code.lower() if record.get("slug") else None,
             "expires_at": _when(record.get("expires_at")),
             "max_clicks": record.get("max_clicks"),
+            "password_hash": record.get("password_hash"),
         }
         try:
             with self.engine.begin() as conn:
@@ -150,6 +151,7 @@ def _record(row: Any) -> dict[str, Any]:
         "slug": row["slug_key"] is not None,
         "expires_at": _iso(row["expires_at"]),
         "max_clicks": row["max_clicks"],
+        "password_hash": row["password_hash"],
     }
 
 

@@ -114,6 +114,7 @@ share_links = Table(
     Column("slug_key", String(64), nullable=True, unique=True),
     Column("expires_at", DateTime(timezone=True), nullable=True),
     Column("max_clicks", BigInteger, nullable=True),  # people's clicks; bots never count
+    Column("password_hash", String(200), nullable=True),  # argon2id; never shown
 )
 
 moderation_jobs = Table(

@@ -33,7 +33,7 @@ from gifdist.web.middleware.body_limits import BodySizeLimit
 from gifdist.web.middleware.ratelimits import RateLimitMiddleware, open_limit_backend
 from gifdist.web.middleware.request_id import RequestIdMiddleware
 from gifdist.web.middleware.telemetry import TelemetryMiddleware, add_metrics_route
-from gifdist.web.pages import ui
+from gifdist.web.pages import ui, unlock
 from gifdist.web.pages.render import STATIC, asset_context, render
 from gifdist.web.session import SessionCodec
 from gifdist.wiring import Service
@@ -97,12 +97,14 @@ def create_app(
     )
     app.state.service = service
     app.state.dashboard = dashboard
+    app.state.unlock_attempts = unlock.attempt_counter()
     app.state.sessions = SessionCodec(
         service.secret_key, secure=service.settings.base_url.startswith("https://")
     )
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(ui.router)
+    app.include_router(unlock.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_pages(app, service)
     multiprocess_dir = service.settings.metrics_multiprocess_dir

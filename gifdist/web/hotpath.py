@@ -26,6 +26,7 @@ from gifdist.errors import GifdistError, NotFound, PayloadTooLarge, UnsupportedM
 from gifdist.platforms import classify_user_agent, is_person
 from gifdist.sharelinks.controls import expired
 from gifdist.sharelinks.links import is_valid_short_code
+from gifdist.sharelinks.qr import qr_image
 from gifdist.web.delivery import (
     FileRepresentation,
     StoredRepresentation,
@@ -55,6 +56,7 @@ class HotPaths:
         self.representations: TTLCache[str, FileRepresentation | StoredRepresentation] = TTLCache(
             50_000, ttl=None
         )
+        self.qr_codes: TTLCache[tuple[str, str], bytes] = TTLCache(2_000, ttl=3600)
         service.catalog.subscribe(self.representations.invalidate)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -78,6 +80,8 @@ class HotPaths:
             return None
         path: str = scope["path"]
         if scope["method"] in ("GET", "HEAD"):
+            if path.startswith("/s/") and path.endswith((".svg", ".png")):
+                return lambda sc, _r, se: self.qr_code(sc, se, path[3:-4], path[-3:])
             if path.startswith("/s/"):
                 return lambda sc, _r, se: self.short_link(sc, se, path[3:])
             if path.startswith("/a/") and path.endswith(".gif"):
@@ -147,6 +151,39 @@ class HotPaths:
             return True
         return asset_id is not None and self._asset_gone(asset_id)
 
+    async def _send_locked(
+        self, scope: Scope, send: Send, link: dict[str, Any], visit: Visit
+    ) -> None:
+        """A password link: people get the form; bots a card with neither GIF nor URL."""
+        if is_person(visit.user_agent):
+            html = render("locked.html", code=link["short_code"], error=None)
+            await _send_html(scope, send, 200, html, private=True)
+        else:
+            await _send_html(scope, send, 200, render("locked_card.html"), vary=True)
+
+    async def qr_code(self, scope: Scope, send: Send, code: str, kind: str) -> None:
+        """``/s/{code}.svg`` and ``.png``: the short URL as a QR code (made once, cached)."""
+        link = await self._link(code)
+        record = await self._asset(link["asset_id"]) if link else None
+        if link is None or record is None or not record.is_public or expired(link):
+            await _send_html(scope, send, 404, error_page(404, "This link does not exist."))
+            return
+        cached = self.qr_codes.get((link["short_code"], kind))
+        if cached is None:
+            url = self.service.sharing.generator.create_short_url(link["short_code"])
+            cached = await anyio.to_thread.run_sync(qr_image, url, kind)
+            self.qr_codes.set((link["short_code"], kind), cached)
+        content_type = b"image/svg+xml" if kind == "svg" else b"image/png"
+        headers = [
+            (b"content-type", content_type),
+            (b"content-length", str(len(cached)).encode()),
+            (b"cache-control", REVALIDATE.encode()),
+            (b"x-content-type-options", b"nosniff"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        body = b"" if scope["method"] == "HEAD" else cached
+        await send({"type": "http.response.body", "body": body})
+
     async def _send_gone(self, scope: Scope, send: Send, message: str) -> None:
         """410 Gone: a page for people, a plain answer for bots so unfurls stop."""
         audience, _ = classify_user_agent(_header(scope, b"user-agent"))
@@ -209,6 +246,9 @@ class HotPaths:
             await self._send_gone(scope, send, "This link has expired.")
             return
         visit = _visit(scope)
+        if link.get("password_hash"):
+            await self._send_locked(scope, send, link, visit)
+            return
         limited = link.get("max_clicks") is not None and is_person(visit.user_agent)
         if limited and not await anyio.to_thread.run_sync(self.service.sharing.take_click, link):
             await self._send_gone(scope, send, "This link has reached its click limit.")
@@ -370,13 +410,14 @@ async def _send_json(
 
 
 async def _send_html(
-    scope: Scope, send: Send, status: int, html: str, *, vary: bool = False
+    scope: Scope, send: Send, status: int, html: str, *, vary: bool = False, private: bool = False
 ) -> None:
     body = html.encode()
+    cache = "no-store" if private or status != 200 else REVALIDATE
     headers = [
         (b"content-type", HTML_TYPE),
         (b"content-length", str(len(body)).encode()),
-        (b"cache-control", (REVALIDATE if status == 200 else "no-store").encode()),
+        (b"cache-control", cache.encode()),
         (b"x-content-type-options", b"nosniff"),
     ]
     if vary:

@@ -1,4 +1,4 @@
-"""link controls: custom slugs (3–64 characters), expiry and a limit on people's clicks
+"""link controls: custom slugs (3–64 characters), expiry, a limit on people's clicks, passwords
 
 Revision ID: 0017
 Revises: 0016
@@ -39,12 +39,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("slug_key", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("max_clicks", sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column("password_hash", sa.String(length=200), nullable=True))
         batch_op.create_unique_constraint("uq_share_links_slug_key", ["slug_key"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("share_links", schema=None) as batch_op:
         batch_op.drop_constraint("uq_share_links_slug_key", type_="unique")
+        batch_op.drop_column("password_hash")
         batch_op.drop_column("max_clicks")
         batch_op.drop_column("expires_at")
         batch_op.drop_column("slug_key")

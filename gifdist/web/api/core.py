@@ -46,6 +46,9 @@ class LinkRequest(BaseModel):
     max_clicks: StrictInt | None = Field(
         None, description="People's clicks allowed (link-preview bots never count)."
     )
+    password: str | None = Field(
+        None, description="People must enter it; bots see neither the GIF nor its URL."
+    )
 
 
 @router.post("/assets", status_code=201, summary="Upload a GIF")
@@ -123,6 +126,7 @@ async def create_link(asset_id: str, body: LinkRequest, request: Request) -> dic
                 expires_at=body.expires_at,
                 expires_in=body.expires_in,
                 max_clicks=body.max_clicks,
+                password=body.password,
             ),
         )
     )
