@@ -27,6 +27,7 @@ from gifdist.assets.editing import AssetEditor
 from gifdist.assets.ingest import UploadRules, Uploads
 from gifdist.assets.library import AssetLibrary
 from gifdist.assets.model import MetadataLimits
+from gifdist.assets.owner_data import OwnerData
 from gifdist.caching.invalidation import RedisInvalidator
 from gifdist.cdn.signed import SignedDelivery, make_signer
 from gifdist.config import Settings
@@ -43,6 +44,7 @@ from gifdist.stores.factory import open_blob_store
 from gifdist.stores.keys_sql import SqlKeyStore
 from gifdist.stores.links_sql import SqlShareLinkStore
 from gifdist.stores.migrate import upgrade_database
+from gifdist.stores.moderation_queue_sql import SqlModerationQueue
 from gifdist.stores.reports_sql import SqlReportStore
 
 log = logging.getLogger("gifdist.service")
@@ -76,6 +78,7 @@ class Service:
         admin = settings.admin_key.get_secret_value() if settings.admin_key else None
         self.keys = KeyRing(SqlKeyStore(self.engine), admin_key=admin)
         self.assets = SqlAssetStore(self.engine)
+        self.moderation_queue = SqlModerationQueue(self.engine)
         self.access = AccessPolicy(self.assets.ids_for_owner)
         self.background: list[BackgroundTask] = []
         self.invalidator = (
@@ -111,6 +114,7 @@ class Service:
             self.catalog,
             SqlAuditStore(self.engine),
             SqlReportStore(self.engine),
+            self.moderation_queue,
             reporter_key=self.secret_key,
         )
         self.moderation = moderation.runner
@@ -142,6 +146,15 @@ class Service:
             erase_analytics=self.analytics_store.clear,
             forget_link=self.sharing.forget,
             remove_content=self._remove_content,
+        )
+        self.owner_data = OwnerData(
+            self.assets,
+            self.blobs,
+            self.links.store,
+            self.sharing,
+            self.editor,
+            self._metrics_for,
+            settings.base_url,
         )
         if self.invalidator is not None:
             self.background.append(self.invalidator)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -217,3 +218,46 @@ def test_the_cli_lists_edits_and_deletes_like_the_api(
     assert runner.invoke(cli, ["assets", "delete", asset["asset_id"], "--yes"]).exit_code == 0
     again = runner.invoke(cli, ["assets", "delete", asset["asset_id"], "--yes"])
     assert again.exit_code == 1 and "no asset" in again.output
+
+
+def test_export_hands_an_owner_everything_and_erase_removes_it(
+    owners: tuple[TestClient, TestClient],
+    service: Service,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json
+    import zipfile
+
+    from typer.testing import CliRunner
+
+    from gifdist.cli import app as cli
+
+    alice, bob = owners
+    mine = [upload(alice, 77 + i, title=f"mine {i}") for i in range(3)]
+    theirs = upload(bob, 90, title="bob's")
+    link(alice, mine[0]["asset_id"], via="slack")
+    alice_id = service.assets.get(mine[0]["asset_id"]).owner_key_id  # type: ignore[union-attr]
+    monkeypatch.setenv("GIFDIST_DATA_DIR", str(service.settings.data_dir))
+    monkeypatch.setenv("GIFDIST_DATABASE_URL", service.settings.resolved_database_url)
+    runner = CliRunner()
+    target = tmp_path / "alice.zip"
+    exported = runner.invoke(cli, ["export", "--owner", alice_id, "-o", str(target)])
+    assert exported.exit_code == 0, exported.output
+    with zipfile.ZipFile(target) as archive:
+        manifest = json.loads(archive.read("gifdist-export.json"))
+        assert sorted(a["asset_id"] for a in manifest["assets"]) == sorted(
+            m["asset_id"] for m in mine
+        )
+        first = next(a for a in manifest["assets"] if a["asset_id"] == mine[0]["asset_id"])
+        assert first["links"][0]["via"] == "slack" and first["stats"]["views"] == 0
+        gif = archive.read(first["file"])
+        assert hashlib.sha256(gif).hexdigest() == mine[0]["sha256"]
+        assert "bob" not in json.dumps(manifest)
+    erased = runner.invoke(cli, ["erase", "--owner", alice_id, "--yes"])
+    assert erased.exit_code == 0 and "erased 3 GIFs" in erased.output, erased.output
+    time.sleep(2.1)  # another process, no Redis: this server's asset cache lives 2 s
+    assert all(alice.get(f"/a/{m['asset_id']}.gif").status_code == 410 for m in mine)
+    assert bob.get(f"/a/{theirs['asset_id']}.gif").status_code == 200
+    again = runner.invoke(cli, ["erase", "--owner", alice_id, "--yes"])
+    assert again.exit_code == 0 and "erased 0 GIFs" in again.output

@@ -173,7 +173,8 @@ def test_bad_requests_for_private_and_signed_urls(client: TestClient, service: S
         response = client.post(f"/api/v1/assets/{asset_id}/signed-url", json=body)
         assert response.status_code == status, (body, response.text)
     assert client.patch(f"/api/v1/assets/{asset_id}", json={"private": "maybe"}).status_code == 422
-    assert client.patch(f"/api/v1/assets/{asset_id}", json={}).status_code == 422
+    empty = client.patch(f"/api/v1/assets/{asset_id}", json={})
+    assert empty.status_code == 400 and empty.json()["error"]["code"] == "empty_change"
     missing = client.post("/api/v1/assets/0123456789abcdef/signed-url", json={})
     assert missing.status_code == 404
     stranger, _ = service.keys.create("stranger", [Scope.UPLOAD, Scope.READ])

@@ -19,9 +19,11 @@ from gifdist.assets.memory import InMemoryAssetStore
 from gifdist.assets.model import AssetMetadata, AssetStatus
 from gifdist.assets.store import AssetStore
 from gifdist.media.gif import GifInfo
+from gifdist.moderation.queue import InMemoryModerationQueue, ModerationQueue
 from gifdist.moderation.reports import InMemoryReportStore, ReportStore
 from gifdist.stores.assets_sql import SqlAssetStore
 from gifdist.stores.keys_sql import SqlKeyStore
+from gifdist.stores.moderation_queue_sql import SqlModerationQueue
 from gifdist.stores.reports_sql import SqlReportStore
 
 INFO = GifInfo(width=40, height=30, frames=4, duration_ms=400, loop_count=0, version="89a")
@@ -48,8 +50,16 @@ def store_engine(request: pytest.FixtureRequest) -> Iterator[Engine | None]:
 
 
 @pytest.fixture
-def assets(store_engine: Engine | None) -> AssetStore:
-    return InMemoryAssetStore() if store_engine is None else SqlAssetStore(store_engine)
+def queue(store_engine: Engine | None) -> ModerationQueue:
+    return InMemoryModerationQueue() if store_engine is None else SqlModerationQueue(store_engine)
+
+
+@pytest.fixture
+def assets(store_engine: Engine | None, queue: ModerationQueue) -> AssetStore:
+    if store_engine is None:
+        assert isinstance(queue, InMemoryModerationQueue)
+        return InMemoryAssetStore(queue)
+    return SqlAssetStore(store_engine)
 
 
 @pytest.fixture
@@ -142,28 +152,30 @@ def test_listing_filters_by_owner_status_and_text_newest_first(assets: AssetStor
     assert private is not None and private.private
 
 
-def test_moderation_jobs_are_claimed_once_retried_and_finished(assets: AssetStore) -> None:
+def test_moderation_jobs_are_claimed_once_retried_and_finished(
+    assets: AssetStore, queue: ModerationQueue
+) -> None:
     record, _ = add(assets, "g", "k1")
-    assert assets.pending_jobs() == 1
-    assert assets.claim_moderation_job("w1") == record.asset_id
-    assert assets.claim_moderation_job("w2") is None
-    assets.fail_moderation_job(record.asset_id, "boom")
-    assert assets.claim_moderation_job("w2") == record.asset_id
-    assert assets.requeue_stale_jobs(datetime.now(UTC) + timedelta(seconds=1)) == 1
-    assert assets.claim_moderation_job("w3") == record.asset_id
-    assets.finish_moderation_job(record.asset_id)
-    assert assets.pending_jobs() == 0
-    assets.enqueue_moderation(record.asset_id)
-    assets.enqueue_moderation(record.asset_id)
-    assert assets.pending_jobs() == 1
+    assert queue.pending() == 1
+    assert queue.claim("w1") == record.asset_id
+    assert queue.claim("w2") is None
+    queue.fail(record.asset_id, "boom")
+    assert queue.claim("w2") == record.asset_id
+    assert queue.requeue_stale(datetime.now(UTC) + timedelta(seconds=1)) == 1
+    assert queue.claim("w3") == record.asset_id
+    queue.finish(record.asset_id)
+    assert queue.pending() == 0
+    queue.enqueue(record.asset_id)
+    queue.enqueue(record.asset_id)
+    assert queue.pending() == 1
 
 
-def test_a_job_failing_too_often_is_parked(assets: AssetStore) -> None:
+def test_a_job_failing_too_often_is_parked(assets: AssetStore, queue: ModerationQueue) -> None:
     record, _ = add(assets, "h", "k1")
     for _ in range(2):
-        assert assets.claim_moderation_job("w") == record.asset_id
-        assets.fail_moderation_job(record.asset_id, "boom", max_attempts=2)
-    assert assets.claim_moderation_job("w") is None and assets.pending_jobs() == 0
+        assert queue.claim("w") == record.asset_id
+        queue.fail(record.asset_id, "boom", max_attempts=2)
+    assert queue.claim("w") is None and queue.pending() == 0
 
 
 # keys and reports -----------------------------------------------------------------
@@ -192,7 +204,7 @@ def test_one_report_per_reporter_counted_since_a_time(reports: ReportStore) -> N
 
 
 def test_deleting_an_asset_leaves_tombstones_and_frees_unused_content(
-    assets: AssetStore, store_engine: Engine | None
+    assets: AssetStore, store_engine: Engine | None, queue: ModerationQueue
 ) -> None:
     mine, _ = add(assets, "9", "k1")
     theirs, _ = add(assets, "9", "k2")
@@ -202,7 +214,7 @@ def test_deleting_an_asset_leaves_tombstones_and_frees_unused_content(
     assert not first.content_unused  # the other owner's asset still uses the bytes
     assert assets.get(mine.asset_id) is None and assets.is_gone("asset", mine.asset_id)
     assert assets.is_gone("link", code) and not assets.is_gone("asset", theirs.asset_id)
-    assert assets.pending_jobs() == 1  # only the other asset's job is left
+    assert queue.pending() == 1  # only the other asset's job is left
     last = assets.delete_asset(theirs.asset_id, "admin")
     assert last is not None and last.content_unused
     assert assets.delete_asset(theirs.asset_id, "admin") is None  # twice: nothing to delete

@@ -13,27 +13,18 @@ from typing import Any
 from gifdist.assets.model import AssetMetadata, AssetRecord, AssetStatus
 from gifdist.assets.store import DeletedAsset
 from gifdist.media.gif import GifInfo
-
-
-@dataclasses.dataclass
-class _Job:
-    state: str
-    created_at: datetime
-    attempts: int = 0
-    claimed_by: str | None = None
-    claimed_at: datetime | None = None
-    last_error: str | None = None
+from gifdist.moderation.queue import InMemoryModerationQueue
 
 
 class InMemoryAssetStore:
-    """Contents, assets and moderation jobs in dicts behind one lock."""
+    """Contents and assets in dicts behind one lock; new assets' jobs go to ``queue``."""
 
-    def __init__(self) -> None:
+    def __init__(self, queue: InMemoryModerationQueue | None = None) -> None:
+        self.queue = queue or InMemoryModerationQueue()
         self._lock = threading.RLock()
         self._contents: dict[str, dict[str, Any]] = {}
         self._assets: dict[str, AssetRecord] = {}
         self._rejected: set[str] = set()
-        self._jobs: dict[str, _Job] = {}
         self._gone: set[tuple[str, str]] = set()
         self.link_codes: dict[str, set[str]] = {}  # asset id -> its links' codes, as SQL joins
 
@@ -104,7 +95,7 @@ class InMemoryAssetStore:
             )
             self._assets[asset_id] = record
             if enqueue_moderation:
-                self._jobs[asset_id] = _Job("queued", now)
+                self.queue.enqueue(asset_id)
             return record, True
 
     def assets_of_content(self, sha256: str) -> builtins.list[str]:
@@ -204,7 +195,7 @@ class InMemoryAssetStore:
             record = self._assets.pop(asset_id, None)
             if record is None:
                 return None
-            self._jobs.pop(asset_id, None)
+            self.queue.finish(asset_id)
             codes = tuple(sorted(self.link_codes.pop(asset_id, set())))
             unused = not any(r.sha256 == record.sha256 for r in self._assets.values())
             if unused:
@@ -225,48 +216,6 @@ class InMemoryAssetStore:
     def is_gone(self, kind: str, key: str) -> bool:
         with self._lock:
             return (kind, key) in self._gone
-
-    def claim_moderation_job(self, worker_id: str) -> str | None:
-        with self._lock:
-            queued = [(j.created_at, a) for a, j in self._jobs.items() if j.state == "queued"]
-            if not queued:
-                return None
-            _, asset_id = min(queued)
-            job = self._jobs[asset_id]
-            job.state, job.claimed_by, job.claimed_at = "running", worker_id, datetime.now(UTC)
-            job.attempts += 1
-            return asset_id
-
-    def finish_moderation_job(self, asset_id: str) -> None:
-        with self._lock:
-            self._jobs.pop(asset_id, None)
-
-    def fail_moderation_job(self, asset_id: str, error: str, *, max_attempts: int = 5) -> None:
-        with self._lock:
-            job = self._jobs.get(asset_id)
-            if job is None:
-                return
-            job.state = "failed" if job.attempts >= max_attempts else "queued"
-            job.last_error, job.claimed_by = error[:2000], None
-
-    def requeue_stale_jobs(self, older_than: datetime) -> int:
-        with self._lock:
-            stale = [
-                j
-                for j in self._jobs.values()
-                if j.state == "running" and j.claimed_at is not None and j.claimed_at < older_than
-            ]
-            for job in stale:
-                job.state, job.claimed_by = "queued", None
-            return len(stale)
-
-    def enqueue_moderation(self, asset_id: str) -> None:
-        with self._lock:
-            self._jobs.setdefault(asset_id, _Job("queued", datetime.now(UTC)))
-
-    def pending_jobs(self) -> int:
-        with self._lock:
-            return sum(1 for j in self._jobs.values() if j.state in ("queued", "running"))
 
     def _update(self, asset_id: str, **changes: Any) -> AssetRecord | None:
         record = self._assets.get(asset_id)

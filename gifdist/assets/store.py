@@ -11,7 +11,6 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import IO, Any, Protocol
 
 from gifdist.assets.model import AssetMetadata, AssetRecord, AssetStatus
@@ -29,7 +28,8 @@ class DeletedAsset:
 
 
 class AssetStore(Protocol):
-    """Contents, assets and moderation jobs."""
+    """Contents and owners' assets over them (a new asset's moderation job is written
+    with it, in the same transaction)."""
 
     def get(self, asset_id: str) -> AssetRecord | None: ...
 
@@ -100,18 +100,6 @@ class AssetStore(Protocol):
     def is_gone(self, kind: str, key: str) -> bool:
         """True when the asset (``kind="asset"``) or link (``"link"``) was deleted."""
         ...
-
-    def claim_moderation_job(self, worker_id: str) -> str | None: ...
-
-    def finish_moderation_job(self, asset_id: str) -> None: ...
-
-    def fail_moderation_job(self, asset_id: str, error: str, *, max_attempts: int = 5) -> None: ...
-
-    def requeue_stale_jobs(self, older_than: datetime) -> int: ...
-
-    def enqueue_moderation(self, asset_id: str) -> None: ...
-
-    def pending_jobs(self) -> int: ...
 
 
 class BlobStore(Protocol):

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from gifdist.assets.library import SORTS, AssetQuery
-from gifdist.cli.commands import assets_app, console, fail, links_app, local_service
+from gifdist.cli.commands import app, assets_app, console, fail, links_app, local_service
 from gifdist.errors import GifdistError
 from gifdist.sharelinks.qr import qr_image
 
@@ -159,3 +160,40 @@ def links_qr(
     url = _call(lambda s: s.sharing.generator.create_short_url(link["short_code"]))
     output.write_bytes(qr_image(url, kind))
     console.print(f"wrote {output} ({url})")
+
+
+def _items_progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+    )
+
+
+@app.command("export")
+def export(
+    owner: Annotated[str, typer.Option("--owner", help="The key id (see `keys list`).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The zip file to write.")],
+) -> None:
+    """Hand one owner's data back: every GIF, its metadata, links and numbers, as a zip."""
+    with local_service() as service:
+        records = service.owner_data.assets_of(owner)
+        with _items_progress() as progress:
+            task = progress.add_task("exporting", total=len(records))
+            count = service.owner_data.export(owner, output, lambda _id: progress.advance(task))
+    console.print(f"wrote {output}: {count} GIFs of {owner}")
+
+
+@app.command("erase")
+def erase(
+    owner: Annotated[str, typer.Option("--owner", help="The key id (see `keys list`).")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False,
+) -> None:
+    """Erase everything one owner has: their GIFs (links, numbers, unused bytes) and links."""
+    if not yes:
+        typer.confirm(f"Erase every GIF and link of {owner} for good?", abort=True)
+    with local_service() as service:
+        total = len(service.owner_data.assets_of(owner))
+        total += len(service.links.store.list_for_owner(owner))
+        with _items_progress() as progress:
+            task = progress.add_task("erasing", total=total)
+            done = service.owner_data.erase(owner, lambda _id: progress.advance(task))
+    console.print(f"erased {done.assets} GIFs and {done.links} other links of {owner}")

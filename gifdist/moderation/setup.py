@@ -29,6 +29,7 @@ from gifdist.moderation.pipeline import (
     ModerationPipeline,
     local_visual_scanner,
 )
+from gifdist.moderation.queue import ModerationQueue
 from gifdist.moderation.reports import ReportStore
 from gifdist.moderation.review import ReviewDesk
 from gifdist.moderation.visual_memory import RememberedVisualScanner
@@ -73,6 +74,7 @@ def build_moderation(
     catalog: AssetCatalog,
     audit_store: AuditStore,
     reports: ReportStore,
+    queue: ModerationQueue,
     *,
     reporter_key: bytes,
 ) -> Moderation:
@@ -91,7 +93,7 @@ def build_moderation(
     pipeline = ModerationPipeline(
         strict_mode=settings.moderation_strict, scanner=scanner, audit_store=audit_store
     )
-    runner = ModerationRunner(catalog, pipeline)
+    runner = ModerationRunner(catalog, pipeline, queue)
     review = ReviewDesk(
         catalog,
         runner,

@@ -16,6 +16,7 @@ from typing import Any
 from gifdist.assets.catalog import AssetCatalog
 from gifdist.assets.model import AssetRecord, AssetStatus
 from gifdist.assets.store import BlobStore
+from gifdist.moderation.queue import ModerationQueue
 from gifdist.observability.metrics import record_moderation_decision
 from gifdist.observability.tracing import span
 from gifdist.periodic import PeriodicTask
@@ -37,16 +38,17 @@ def decision_to_status(decision: Any) -> AssetStatus:
 class ModerationRunner:
     """Moderates one asset with a ``ModerationPipeline`` and records the outcome."""
 
-    def __init__(self, catalog: AssetCatalog, pipeline: Any) -> None:
+    def __init__(self, catalog: AssetCatalog, pipeline: Any, queue: ModerationQueue) -> None:
         self.catalog = catalog
         self.store = catalog.store
         self.pipeline = pipeline
+        self.queue = queue
 
     def process(self, asset_id: str) -> AssetRecord | None:
         """Scan ``asset_id`` and set its status; returns the updated record."""
         record = self.store.get(asset_id)
         if record is None:
-            self.store.finish_moderation_job(asset_id)
+            self.queue.finish(asset_id)
             return None
         path = self.catalog.blob_path(record) or ""
         with span("moderation.scan", asset_id=asset_id):
@@ -77,7 +79,7 @@ class ModerationRunner:
         record_moderation_decision(status)
         if status is AssetStatus.REJECTED:
             self._reject_content(record.sha256, summary)
-        self.store.finish_moderation_job(asset_id)
+        self.queue.finish(asset_id)
         self.catalog.changed(asset_id)
         log.info("moderated %s: %s (%s)", asset_id, status.value, "; ".join(result.reasons)[:300])
         return updated
@@ -98,7 +100,7 @@ class ModerationRunner:
         record_moderation_decision(status)
         if status is AssetStatus.REJECTED:
             self._reject_content(record.sha256, summary)
-        self.store.finish_moderation_job(asset_id)
+        self.queue.finish(asset_id)
         self.catalog.changed(asset_id)
         assert updated is not None
         return updated
@@ -139,10 +141,10 @@ class ModerationWorker:
         self._wake.set()
 
     def _run(self) -> None:
-        assets = self.runner.store
+        queue = self.runner.queue
         while not self._stop.is_set():
             try:
-                assets.requeue_stale_jobs(datetime.now(UTC) - STALE_CLAIM)
+                queue.requeue_stale(datetime.now(UTC) - STALE_CLAIM)
                 while not self._stop.is_set() and self._process_one():
                     pass
             except Exception:
@@ -151,15 +153,15 @@ class ModerationWorker:
             self._wake.clear()
 
     def _process_one(self) -> bool:
-        assets = self.runner.store
-        asset_id = assets.claim_moderation_job(self.worker_id)
+        queue = self.runner.queue
+        asset_id = queue.claim(self.worker_id)
         if asset_id is None:
             return False
         try:
             self.runner.process(asset_id)
         except Exception as exc:
             log.exception("moderation of %s failed; it will be retried", asset_id)
-            assets.fail_moderation_job(asset_id, f"{type(exc).__name__}: {exc}")
+            queue.fail(asset_id, f"{type(exc).__name__}: {exc}")
         return True
 
 

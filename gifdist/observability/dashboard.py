@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from gifdist.analytics.buffer import EventBuffer
     from gifdist.assets.store import AssetStore, BlobStore
     from gifdist.config import Settings
+    from gifdist.moderation.queue import ModerationQueue
 
 _LEVELS = {
     logging.DEBUG: LogLevel.DEBUG,
@@ -93,6 +94,7 @@ class ServiceDashboard:
         engine: Engine,
         events: EventBuffer,
         assets: AssetStore,
+        queue: ModerationQueue,
         blobs: BlobStore,
         max_logs: int = 2000,
         max_traces: int = 500,
@@ -101,6 +103,7 @@ class ServiceDashboard:
         self.engine = engine
         self.events = events
         self.assets = assets
+        self.queue = queue
         self.blobs = blobs
         self.started = time.time()
         self.stack = ObservabilityStack(
@@ -147,7 +150,7 @@ class ServiceDashboard:
             "spilled": self.events.spilled,
         }
         data["moderation"] = {
-            "pending_jobs": self.assets.pending_jobs(),
+            "pending_jobs": self.queue.pending(),
             "flagged": len(self.assets.list(status=AssetStatus.FLAGGED, limit=1000)),
         }
         data["assets"] = self.assets.count()

@@ -63,6 +63,7 @@ def create_app(
         engine=service.engine,
         events=service.events,
         assets=service.assets,
+        queue=service.moderation_queue,
         blobs=service.blobs,
     )
     if tracer_provider is not None:

@@ -159,6 +159,10 @@ async def change_asset(asset_id: str, body: AssetChange, request: Request) -> di
     already cached are theirs to refresh."""
     service = service_of(request)
     key = await authorise(request, Scope.UPLOAD)
+    if not body.model_fields_set:
+        raise InvalidInput(
+            "give at least one of title, tags, description and private", code="empty_change"
+        )
     record = await run_in_threadpool(
         lambda: service.editor.edit(
             asset_id,
