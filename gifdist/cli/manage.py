@@ -13,7 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from gifdist.assets.library import SORTS, AssetQuery
-from gifdist.cli.commands import app, assets_app, console, fail, links_app, local_service
+from gifdist.cli.commands import app, assets_app, console, err, fail, links_app, local_service
+from gifdist.config import Settings
 from gifdist.errors import GifdistError
 from gifdist.sharelinks.qr import qr_image
 
@@ -24,11 +25,24 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 def _call(action: Callable[[Any], T]) -> T:
     """Run ``action(service)`` on the local data dir; a refusal is a one-line error, exit 1."""
+    _require_data()
     with local_service() as service:
         try:
             return action(service)
         except GifdistError as exc:
             raise fail(exc.message) from None
+
+
+def _require_data() -> None:
+    """Managing GIFs where there are none is a mistake: never create an empty data dir."""
+    settings = Settings()
+    if settings.database_url is None and not settings.data_dir.exists():
+        raise fail(
+            f"no gifdist data in {settings.data_dir.resolve()} (set GIFDIST_DATA_DIR, or run "
+            "`gifdist db upgrade` to start a new one)",
+            code=2,
+        )
+    err.print(f"using {settings.resolved_database_url.split('?')[0]}", highlight=False)
 
 
 @assets_app.command("list")
@@ -174,6 +188,7 @@ def export(
     output: Annotated[Path, typer.Option("-o", "--output", help="The zip file to write.")],
 ) -> None:
     """Hand one owner's data back: every GIF, its metadata, links and numbers, as a zip."""
+    _require_data()
     with local_service() as service:
         records = service.owner_data.assets_of(owner)
         with _items_progress() as progress:
@@ -190,6 +205,7 @@ def erase(
     """Erase everything one owner has: their GIFs (links, numbers, unused bytes) and links."""
     if not yes:
         typer.confirm(f"Erase every GIF and link of {owner} for good?", abort=True)
+    _require_data()
     with local_service() as service:
         total = len(service.owner_data.assets_of(owner))
         total += len(service.links.store.list_for_owner(owner))
