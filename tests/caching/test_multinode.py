@@ -166,3 +166,45 @@ def test_two_nodes_share_assets_events_limits_and_rejections(
             headers=AUTH,
         )
         assert again.status_code == 201, again.text
+
+
+def test_a_delete_on_one_node_is_gone_on_the_other_and_from_the_store(
+    nodes: tuple[RunningServer, RunningServer], s3: S3Server
+) -> None:
+    """Real server processes: B had the GIF and its link cached; after A deletes it, B
+    answers 410 for the page, the bytes and the link, and S3 no longer holds the bytes."""
+    import boto3
+
+    a, b = nodes
+    data = make_gif(width=40, height=30, frames=3, seed=33)
+    with (
+        httpx.Client(base_url=a.base, timeout=10) as node_a,
+        httpx.Client(base_url=b.base, timeout=10) as node_b,
+    ):
+        asset = node_a.post(
+            "/api/v1/assets", files={"file": ("d.gif", data, "image/gif")}, headers=AUTH
+        ).json()
+        asset_id = asset["asset_id"]
+        code = node_a.post(f"/api/v1/assets/{asset_id}/links", json={}, headers=AUTH).json()[
+            "short_code"
+        ]
+        assert node_b.get(f"/a/{asset_id}.gif", headers=BROWSER).status_code == 200
+        assert node_b.get(f"/s/{code}", headers=BROWSER).status_code == 302  # both cached on B
+        assert node_a.delete(f"/api/v1/assets/{asset_id}", headers=AUTH).status_code == 204
+        deadline = time.monotonic() + 5
+        while node_b.get(f"/a/{asset_id}.gif", headers=BROWSER).status_code != 410:
+            assert time.monotonic() < deadline, "node B still serves a deleted GIF"
+            time.sleep(0.1)
+        assert node_b.get(f"/s/{code}", headers=BROWSER).status_code == 410
+        assert node_b.get(f"/s/{code}", headers=SLACKBOT).status_code == 410
+        assert node_b.get(f"/a/{asset_id}", headers=BROWSER).status_code == 410
+        client = boto3.client(
+            "s3",
+            endpoint_url=s3.url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+        listed = client.list_objects_v2(Bucket="gifdist-nodes", Prefix="gifs/")
+        keys = [item["Key"] for item in listed.get("Contents", [])]
+        assert not any(asset["sha256"] in key for key in keys), keys
