@@ -165,8 +165,10 @@ class Service:
         return {i: metrics_from_counts(totals.get(i, Counter())) for i in asset_ids}
 
     def _remove_content(self, sha256: str) -> None:
-        """Bytes no asset uses any more leave the blob store."""
-        self.blobs.delete(sha256)
+        """Bytes no asset uses any more leave the blob store (checked again right
+        before, in case an upload of the same bytes arrived since the delete)."""
+        if not self.assets.assets_of_content(sha256):
+            self.blobs.delete(sha256)
 
     def start_background(self) -> None:
         """Start workers and flushers (idempotent)."""
