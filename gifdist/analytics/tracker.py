@@ -76,6 +76,7 @@ class AnalyticsStore(Protocol):
         end: datetime | None = None,
     ) -> Counter[Key]: ...
     def asset_totals(self) -> dict[str, Counter[str]]: ...
+    def link_asset(self, short_code: str) -> str | None: ...
     def events(
         self, asset_id: str, start: datetime | None, end: datetime | None
     ) -> list[AnalyticsEvent]: ...
@@ -110,6 +111,8 @@ class InMemoryAnalyticsStore:
         self._lock = threading.Lock()
         self._by_asset: dict[str, Counter[Key]] = defaultdict(Counter)
         self._by_code: dict[str, Counter[Key]] = defaultdict(Counter)
+        # short code -> (hour, asset id) of its earliest counted event, as the SQL store orders
+        self._code_asset: dict[str, tuple[int, str]] = {}
         self._events: deque[AnalyticsEvent] = deque(maxlen=max_events)
 
     def record(self, events: Sequence[AnalyticsEvent]) -> None:
@@ -122,6 +125,7 @@ class InMemoryAnalyticsStore:
                 self._by_asset[event.asset_id][key] += 1
                 if event.short_code:
                     self._by_code[event.short_code][key] += 1
+                    self._note_link_asset(event)
 
     def counts(
         self,
@@ -166,6 +170,20 @@ class InMemoryAnalyticsStore:
         with self._lock:
             return {asset: counts_by_type(counter) for asset, counter in self._by_asset.items()}
 
+    def link_asset(self, short_code: str) -> str | None:
+        """The asset of the earliest counted events naming ``short_code`` (by hour, then id)."""
+        with self._lock:
+            found = self._code_asset.get(short_code)
+        return found[1] if found else None
+
+    def _note_link_asset(self, event: AnalyticsEvent) -> None:
+        if not event.short_code:
+            return
+        candidate = (int(event.timestamp.timestamp()) // 3600, event.asset_id)
+        known = self._code_asset.get(event.short_code)
+        if known is None or candidate < known:
+            self._code_asset[event.short_code] = candidate
+
     def events(
         self, asset_id: str, start: datetime | None, end: datetime | None
     ) -> list[AnalyticsEvent]:
@@ -181,15 +199,18 @@ class InMemoryAnalyticsStore:
             if asset_id is None:
                 self._by_asset.clear()
                 self._by_code.clear()
+                self._code_asset.clear()
                 self._events.clear()
                 return
             self._by_asset.pop(asset_id, None)
             kept = [e for e in self._events if e.asset_id != asset_id]
             self._events = deque(kept, maxlen=self._events.maxlen)
             self._by_code.clear()
+            self._code_asset.clear()
             for e in kept:
                 if e.short_code and e.audience in COUNTED_AUDIENCES:
                     self._by_code[e.short_code][(e.platform.value, e.event_type.value)] += 1
+                    self._note_link_asset(e)
 
 
 def _within(stamp: datetime, start: datetime | None, end: datetime | None) -> bool:
@@ -281,13 +302,25 @@ class AnalyticsTracker:
         }
 
     def get_platform_metrics(self, asset_id: str) -> dict[str, dict[str, Any]]:
+        """Metrics per platform that has events for ``asset_id`` ({} when none)."""
         counts = self.store.counts(asset_id=asset_id)
-        return {p.value: metrics_from_counts(counts_by_type(counts, p.value)) for p in Platform}
+        seen = {platform for platform, _ in counts}
+        return {
+            p.value: metrics_from_counts(counts_by_type(counts, p.value))
+            for p in Platform
+            if p.value in seen
+        }
 
     def get_short_link_metrics(self, short_code: str) -> dict[str, Any]:
+        """Metrics of one short link; ``asset_id`` (of its earliest events) when it has any.
+
+        Codes are not validated: events naming a code nobody created still count.
+        """
         counts = counts_by_type(self.store.counts(short_code=short_code))
+        asset_id = self.store.link_asset(short_code) if counts else None
         return {
             "short_code": short_code,
+            **({"asset_id": asset_id} if asset_id is not None else {}),
             **metrics_from_counts(counts),
             "total_events": sum(counts.values()),
         }

@@ -6,6 +6,10 @@ API. ``parse_ranges`` is the full RFC 9110 §14 parser the web layer uses
 HMAC-SHA256 over the path, the expiry and every other query parameter in a
 canonical order, verified in constant time, with key rotation (a ``kid``
 parameter names the key) and a clock-skew allowance.
+
+Deliberately stricter than the seed: Range headers follow RFC 9110 (a malformed
+or non-``bytes`` range is ignored and the whole body served, a range starting
+past the end is 416).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Final
 from urllib.parse import parse_qsl, quote, urlencode, urlparse
 
 __all__ = [
+    "SIGNING_NOT_CONFIGURED",
     "UNSATISFIABLE",
     "CDNHelper",
     "CachePolicy",
@@ -277,6 +282,12 @@ def _as_bytes(value: str | bytes) -> bytes:
     return value.encode() if isinstance(value, str) else bytes(value)
 
 
+#: The seed's message when a signed URL is asked of a helper without a secret key.
+SIGNING_NOT_CONFIGURED = (
+    "Signed URL handler not configured. Provide secret_key during initialization."
+)
+
+
 class CDNHelper:
     """Headers and signed URLs for asset delivery in one place."""
 
@@ -316,12 +327,22 @@ class CDNHelper:
         return headers, None, 200
 
     def create_signed_asset_url(self, asset_url: str, expiration_seconds: int = 3600) -> str:
+        """``asset_url`` signed to expire in ``expiration_seconds``.
+
+        Raises:
+            ValueError: no ``secret_key`` was given, or the expiry is not positive.
+        """
         return self._handler().generate_signed_url(asset_url, expiration_seconds)
 
     def validate_asset_url(self, url: str) -> tuple[bool, str | None]:
+        """``(True, None)`` or ``(False, reason)`` for a signed URL.
+
+        Raises:
+            ValueError: no ``secret_key`` was given.
+        """
         return self._handler().validate_signed_url(url)
 
     def _handler(self) -> SignedURL:
         if self.signed_url_handler is None:
-            raise ValueError("signed URLs need a secret_key given to CDNHelper")
+            raise ValueError(SIGNING_NOT_CONFIGURED)
         return self.signed_url_handler

@@ -65,14 +65,17 @@ UNSAFE = frozenset(
         ContentCategory.SPAM,
     }
 )
-# Most severe first: it is the one reported when several lists match.
+# (category, term file, scanner attribute, label in reasons, confidence), most severe
+# first: it is the one reported when several lists match. NSFW, violence and hate
+# carry the seed's confidences.
 TERM_LISTS = (
-    (ContentCategory.ILLEGAL, "illegal", 0.97),
-    (ContentCategory.NSFW, "nsfw", 0.9),
-    (ContentCategory.HATE_SPEECH, "hate_speech", 0.9),
-    (ContentCategory.GRAPHIC_VIOLENCE, "graphic_violence", 0.85),
-    (ContentCategory.SPAM, "spam", 0.7),
+    (ContentCategory.ILLEGAL, "illegal", "illegal_keywords", "Illegal content", 0.97),
+    (ContentCategory.NSFW, "nsfw", "nsfw_keywords", "NSFW", 0.95),
+    (ContentCategory.HATE_SPEECH, "hate_speech", "hate_keywords", "Hate speech", 0.95),
+    (ContentCategory.GRAPHIC_VIOLENCE, "graphic_violence", "violence_keywords", "Violence", 0.90),
+    (ContentCategory.SPAM, "spam", "spam_keywords", "Spam", 0.7),
 )
+CLEAN_METADATA_REASON = "No policy violations detected"
 
 
 class ModerationError(Exception):
@@ -202,7 +205,21 @@ class InMemoryAuditStore:
 
 
 class ContentScanner:
-    """Metadata term lists plus, when available, the local visual NSFW scanner."""
+    """Metadata term lists plus, when available, the local visual NSFW scanner.
+
+    The term lists are plain sets of the seed's names (``nsfw_keywords``,
+    ``violence_keywords``, ``hate_keywords``, and ``illegal_keywords``,
+    ``spam_keywords``); adding to or removing from one changes what the next scan
+    matches. Deliberately stricter than the seed, terms match as whole words after
+    case, accent, look-alike and leetspeak normalisation, so "Essex" is not "sex"
+    but "p0rn" is "porn"; an image nobody could look at is UNKNOWN, never SAFE.
+    """
+
+    nsfw_keywords: set[str]
+    violence_keywords: set[str]
+    hate_keywords: set[str]
+    illegal_keywords: set[str]
+    spam_keywords: set[str]
 
     def __init__(
         self,
@@ -214,9 +231,9 @@ class ContentScanner:
     ) -> None:
         self.strict_mode = strict_mode
         self.text_scanner = text_scanner
-        self._matchers = [
-            (cat, TermMatcher(load_terms(name)), conf) for cat, name, conf in TERM_LISTS
-        ]
+        for _, file_name, attribute, _, _ in TERM_LISTS:
+            setattr(self, attribute, set(load_terms(file_name)))
+        self._matchers: dict[str, tuple[frozenset[str], TermMatcher]] = {}
         self.visual_scanner = visual_scanner
         if visual_scanner is None and use_local_visual:
             self.visual_scanner = local_visual_scanner()
@@ -224,27 +241,37 @@ class ContentScanner:
     def scan_metadata(
         self, title: str = "", tags: list[str] | None = None, description: str = ""
     ) -> tuple[ContentCategory, float, list[str]]:
+        """``(category, confidence, reasons)`` of the most severe term list that matches.
+
+        Clean text is ``(SAFE, 0.99, ["No policy violations detected"])``, after the
+        optional ``text_scanner`` (OpenAI) also found nothing.
+        """
         fields = {
             "title": title or "",
             "tags": " , ".join(tags or []),
             "description": description or "",
         }
-        for category, matcher, confidence in self._matchers:
+        for category, _, attribute, label, confidence in TERM_LISTS:
+            matcher = self._matcher(attribute)
             for name, text in fields.items():
                 hits = matcher.find(text)
                 if hits:
                     quoted = ", ".join(f"'{hit}'" for hit in hits[:3])
-                    return (
-                        category,
-                        confidence,
-                        [f"metadata: {category.value} term {quoted} in {name}"],
-                    )
+                    return category, confidence, [f"metadata: {label} term {quoted} in {name}"]
         text = "\n".join(t for t in fields.values() if t.strip())
         if self.text_scanner is not None and text:
             category, confidence, reasons = self.text_scanner(text)
             if category is not ContentCategory.SAFE:
                 return category, confidence, reasons
-        return ContentCategory.SAFE, 0.99, ["metadata: no policy terms"]
+        return ContentCategory.SAFE, 0.99, [CLEAN_METADATA_REASON]
+
+    def _matcher(self, attribute: str) -> TermMatcher:
+        """The matcher for a term set as it is now (rebuilt only when the set changed)."""
+        terms = frozenset(getattr(self, attribute))
+        cached = self._matchers.get(attribute)
+        if cached is None or cached[0] != terms:
+            cached = self._matchers[attribute] = (terms, TermMatcher(terms))
+        return cached[1]
 
     def scan_visual_content(
         self, file_path: str, file_hash: str

@@ -1,12 +1,19 @@
 """In-process observability: structured logs, metrics and traces for one service.
 
 The public API is the seed contract (``ObservabilityStack``, ``StructuredLogger``,
-``MetricsCollector``, ``Tracer``, ``Span``, ``LogLevel``). Everything lives in memory,
+``MetricsCollector``, ``Timer``, ``Tracer``, ``Span``, ``LogEntry``, ``Metric``,
+``LogLevel``, ``MetricType``). Everything lives in memory,
 is thread-safe (one lock per collector) and is bounded: logs and traces sit in ring
 buffers, histograms in a fixed-accuracy quantile sketch, and each metric name has a
 cap on distinct tag sets so a tag fed from user input cannot exhaust memory. Trace and
 span ids use the W3C trace-context format so they can later be bridged to
 OpenTelemetry.
+
+Deliberately different from the seed, for bounded memory: ``get_all_metrics`` is a
+snapshot of every series (counters, gauges, histogram statistics) rather than a list
+of every data point ever recorded, quantiles are within 1% rather than exact, and a
+metric value that is not a finite number, a negative counter increment, an unknown
+log level or metric type raise instead of being stored.
 """
 
 from __future__ import annotations
@@ -19,24 +26,29 @@ import secrets
 import threading
 import time
 from collections import Counter, OrderedDict, deque
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
+from types import TracebackType
 from typing import Any, ClassVar
+
+from gifdist._quantile import QuantileSketch
 
 __all__ = [
     "DROPPED_SERIES_METRIC",
     "OVERFLOW_TAGS",
     "LogEntry",
     "LogLevel",
+    "Metric",
+    "MetricType",
     "MetricsCollector",
     "ObservabilityStack",
     "QuantileSketch",
     "Span",
     "StructuredLogger",
+    "Timer",
     "Tracer",
     "get_current_span",
     "json_safe",
@@ -170,6 +182,42 @@ class LogEntry:
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
 
+class MetricType(Enum):
+    """The kinds of metric a collector keeps (a timer is recorded as a histogram)."""
+
+    COUNTER = "counter"
+    GAUGE = "gauge"
+    HISTOGRAM = "histogram"
+    TIMER = "timer"
+
+
+@dataclass
+class Metric:
+    """One metric data point; ``metric_type`` is a ``MetricType`` value such as ``"counter"``.
+
+    Raises:
+        ValueError: ``metric_type`` names no ``MetricType``.
+    """
+
+    name: str
+    value: float
+    metric_type: str
+    timestamp: str = field(default_factory=lambda: _utc_now())
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.metric_type = MetricType(self.metric_type).value
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "value": self.value,
+            "metric_type": self.metric_type,
+            "timestamp": self.timestamp,
+            "tags": dict(self.tags),
+        }
+
+
 class StructuredLogger:
     """Structured logger that stamps records with the current trace and span.
 
@@ -265,93 +313,6 @@ class StructuredLogger:
 # --- Metrics -----------------------------------------------------------------------
 
 
-class QuantileSketch:
-    """Log-bucket quantile sketch (the DDSketch idea) with bounded memory.
-
-    A value ``x`` is counted in bucket ``ceil(log_gamma |x|)`` with
-    ``gamma = (1 + alpha) / (1 - alpha)``; the bucket is read back as
-    ``2 * gamma**i / (gamma + 1)``, so every quantile is within relative error
-    ``alpha`` (``relative_accuracy``, default 0.01 = 1%) of the exact sample at that
-    rank. Values spanning 1e-3..1e6 need about 1,040 buckets at alpha=0.01. Each sign
-    keeps at most ``max_buckets`` buckets; beyond that the smallest magnitudes are
-    merged, trading their accuracy for bounded memory. Count, sum, min and max are exact.
-    """
-
-    _MIN_MAGNITUDE = 1e-9  # smaller magnitudes are counted as zero
-
-    def __init__(self, relative_accuracy: float = 0.01, max_buckets: int = 2048) -> None:
-        if not 0 < relative_accuracy < 1:
-            raise ValueError(f"relative_accuracy must be in (0, 1), got {relative_accuracy}")
-        if max_buckets < 1:
-            raise ValueError(f"max_buckets must be at least 1, got {max_buckets}")
-        self.relative_accuracy = relative_accuracy
-        self.max_buckets = max_buckets
-        self._gamma = (1 + relative_accuracy) / (1 - relative_accuracy)
-        self._log_gamma = math.log(self._gamma)
-        self._positive: dict[int, int] = {}
-        self._negative: dict[int, int] = {}
-        self._zero = 0
-        self.count = 0
-        self.sum = 0.0
-        self.min = math.inf
-        self.max = -math.inf
-
-    @property
-    def bucket_count(self) -> int:
-        return len(self._positive) + len(self._negative) + (1 if self._zero else 0)
-
-    def add(self, value: float) -> None:
-        """Count one finite value."""
-        self.count += 1
-        self.sum += value
-        self.min = min(self.min, value)
-        self.max = max(self.max, value)
-        magnitude = abs(value)
-        if magnitude < self._MIN_MAGNITUDE:
-            self._zero += 1
-            return
-        store = self._positive if value > 0 else self._negative
-        index = math.ceil(math.log(magnitude) / self._log_gamma)
-        store[index] = store.get(index, 0) + 1
-        if len(store) > self.max_buckets:
-            self._collapse_smallest(store)
-
-    def quantile(self, q: float) -> float:
-        """The value at quantile ``q`` in [0, 1]; raises ValueError if empty or q is out of range."""
-        if not 0 <= q <= 1:
-            raise ValueError(f"quantile must be in [0, 1], got {q}")
-        if self.count == 0:
-            raise ValueError("quantile of an empty sketch")
-        rank = q * (self.count - 1)
-        seen = 0
-        for value, count in self._buckets_ascending():
-            seen += count
-            if seen > rank:
-                return min(max(value, self.min), self.max)
-        return self.max
-
-    def _collapse_smallest(self, store: dict[int, int]) -> None:
-        indexes = sorted(store)
-        excess = len(indexes) - self.max_buckets
-        target = indexes[excess]
-        for index in indexes[:excess]:
-            store[target] += store.pop(index)
-
-    def _buckets_ascending(self) -> Iterator[tuple[float, int]]:
-        for index in sorted(self._negative, reverse=True):
-            yield -self._bucket_value(index), self._negative[index]
-        if self._zero:
-            yield 0.0, self._zero
-        for index in sorted(self._positive):
-            yield self._bucket_value(index), self._positive[index]
-
-    def _bucket_value(self, index: int) -> float:
-        try:
-            return 2 * math.exp(index * self._log_gamma) / (self._gamma + 1)
-        except OverflowError:  # only near float max; the caller clamps to the exact max
-            return math.inf
-
-
 def _number(value: Any, what: str) -> float:
     if not isinstance(value, numbers.Real):
         raise TypeError(f"{what} must be a real number, got {type(value).__name__}")
@@ -436,14 +397,9 @@ class MetricsCollector:
                 sketch = series[key] = QuantileSketch(self.relative_accuracy, self.max_buckets)
             sketch.add(number)
 
-    @contextmanager
-    def time_operation(self, name: str, tags: Mapping[str, str] | None = None) -> Iterator[None]:
-        """Record the block's wall time in milliseconds as a histogram, even if it raises."""
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.record_histogram(name, (time.perf_counter() - started) * 1000, tags)
+    def time_operation(self, name: str, tags: Mapping[str, str] | None = None) -> Timer:
+        """A ``Timer``: the ``with`` block's wall time in milliseconds as a histogram."""
+        return Timer(self, name, dict(tags or {}))
 
     def get_counter(self, name: str, tags: Mapping[str, str] | None = None) -> float:
         """The counter's total, 0.0 if it was never incremented."""
@@ -499,6 +455,34 @@ class MetricsCollector:
         dropped = self._counters.setdefault(DROPPED_SERIES_METRIC, {})
         dropped[()] = dropped.get((), 0.0) + 1
         return series, _OVERFLOW_KEY
+
+
+class Timer:
+    """Context manager recording its block's wall time (ms) in ``collector``'s histogram
+    ``name``, also when the block raises. ``start_time`` is the Unix time it entered."""
+
+    def __init__(
+        self, collector: MetricsCollector, name: str, tags: Mapping[str, str] | None = None
+    ) -> None:
+        self.collector = collector
+        self.name = name
+        self.tags = dict(tags or {})
+        self.start_time: float | None = None
+        self._started = 0.0
+
+    def __enter__(self) -> Timer:
+        self.start_time = time.time()
+        self._started = time.perf_counter()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        elapsed_ms = (time.perf_counter() - self._started) * 1000
+        self.collector.record_histogram(self.name, elapsed_ms, self.tags)
 
 
 def _sketch_stats(sketch: QuantileSketch) -> dict[str, float]:

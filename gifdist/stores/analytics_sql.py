@@ -138,6 +138,19 @@ class SqlAnalyticsStore:
         with self.engine.connect() as conn:
             return Counter({(p, t): int(n) for p, t, n in conn.execute(query)})
 
+    def link_asset(self, short_code: str) -> str | None:
+        """The asset of the earliest counted events that named ``short_code``."""
+        r = analytics_rollups.c
+        query = (
+            select(r.asset_id)
+            .where(r.short_code == short_code, r.audience.in_(sorted(COUNTED_AUDIENCES)))
+            .order_by(r.hour, r.asset_id)
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            found = conn.execute(query).scalar_one_or_none()
+        return None if found is None else str(found)
+
     def audiences(self, **scope: Unpack[EventScope]) -> dict[str, int]:
         """Events per audience (person, bot, crawler, orphan), crawlers included."""
         r = analytics_rollups.c

@@ -73,7 +73,7 @@ def test_seed_example_analytics_tracking() -> None:
         "ctr": 0.0,
         "play_rate": 100.0,
     }
-    assert set(platform_metrics) == {p.value for p in Platform}
+    assert set(platform_metrics) == {"slack"}  # only platforms that have events
     top_assets = tracker.get_top_assets(metric="ctr", limit=5)
     assert [a["asset_id"] for a in top_assets] == ["abc123def456"]
     short_link_metrics = tracker.get_short_link_metrics("Ab12Cd34")
