@@ -34,7 +34,7 @@ from enum import Enum
 from types import TracebackType
 from typing import Any, ClassVar
 
-from gifdist._quantile import QuantileSketch
+from gifdist.observability.sketch import QuantileSketch
 
 __all__ = [
     "DROPPED_SERIES_METRIC",

@@ -4,11 +4,6 @@
 middleware uses: a :class:`LimitBackend` (``memory://`` in process, or
 ``redis://`` shared by every node) applies :class:`LimitRule` s all or nothing and
 answers :class:`Decision` s with what is needed for ``RateLimit-*`` headers.
-
-A request checked against several dimensions (IP and user) is allowed only if
-every one allows it, and a refused request takes nothing from any of them.
-A ``count`` larger than a whole window's limit could never pass and raises
-``ValueError``.
 """
 
 from __future__ import annotations
