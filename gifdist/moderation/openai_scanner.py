@@ -23,7 +23,6 @@ import base64
 import email.utils
 import functools
 import io
-import json
 import logging
 import math
 import os
@@ -40,6 +39,7 @@ from gifdist.errors import InvalidMedia, ServiceUnavailable
 from gifdist.media.frames import sample_frames
 
 __all__ = [
+    "API_KEY_MISSING",
     "DEFAULT_MAX_FRAMES",
     "DEFAULT_MODERATION_MODEL",
     "DEFAULT_VIOLATION_THRESHOLD",
@@ -94,6 +94,8 @@ VIOLATION_LABELS: Mapping[str, str] = MappingProxyType(
     }
 )
 _GENERIC_VIOLATION = "Flagged by the moderation model"
+#: The seed's message when neither an API key nor ``OPENAI_API_KEY`` is there.
+API_KEY_MISSING = "OpenAI API key not provided"
 
 
 class AISafetyError(ServiceUnavailable):
@@ -174,34 +176,32 @@ class _RetryPolicy:
 
 
 class _OpenAIConnection:
-    """An ``openai`` client plus our retry policy; returns decoded JSON bodies.
+    """A client (``openai.OpenAI`` or one shaped like it) plus our retry policy.
 
-    The client's own retries are switched off so that only one policy applies and
-    tests can shrink its delays.
+    Requests go through ``client.moderations.create`` and
+    ``client.chat.completions.create`` and read their typed results, so any client
+    with that shape works. A real ``openai.OpenAI``'s own retries are switched off
+    (through a copy) so that only one policy applies.
     """
 
     def __init__(
         self, openai: ModuleType, client: Any, timeout: float, retry: _RetryPolicy
     ) -> None:
         self._openai = openai
-        self._client = client.with_options(max_retries=0)
+        self.client = client
+        self._quiet: tuple[Any, Any] | None = None  # (client, its copy without retries)
         self.timeout = timeout
         self.retry = retry
 
-    @property
-    def api_key(self) -> str:
-        """The API key the client sends."""
-        return str(self._client.api_key)
-
     def moderate(self, model: str, value: str | list[dict[str, Any]]) -> _Moderation:
         """Classify ``value`` (text, or multi-modal parts); raises AISafetyError."""
-        payload = self._request(
+        response = self._request(
             "moderation",
-            lambda client: client.moderations.with_raw_response.create(
+            lambda client: client.moderations.create(
                 model=model, input=value, timeout=self.timeout
             ),
         )
-        return _parse_moderation_payload(payload)
+        return _parse_moderation_payload(_moderation_payload(response))
 
     def describe(self, model: str, image_url: str) -> tuple[str, str]:
         """A one-sentence description of an image and the model that wrote it."""
@@ -214,23 +214,35 @@ class _OpenAIConnection:
                 ],
             }
         ]
-        payload = self._request(
+        response = self._request(
             "description",
-            lambda client: client.chat.completions.with_raw_response.create(
+            lambda client: client.chat.completions.create(
                 model=model,
                 messages=messages,
                 max_completion_tokens=DESCRIPTION_MAX_TOKENS,
                 timeout=self.timeout,
             ),
         )
-        return _parse_chat_payload(payload)
+        return _parse_chat_payload(_chat_payload(response))
 
-    def _request(self, what: str, send: Callable[[Any], Any]) -> dict[str, Any]:
-        """Send with bounded retries and decode the JSON body; raises AISafetyError."""
+    def _sender(self) -> Any:
+        """The client to send with: a real ``openai.OpenAI`` without its own retries."""
+        client = self.client
+        if not isinstance(client, self._openai.OpenAI) or client.max_retries == 0:
+            return client
+        quiet = self._quiet
+        if quiet is None or quiet[0] is not client:
+            quiet = self._quiet = (client, client.with_options(max_retries=0))
+        return quiet[1]
+
+    def _request(self, what: str, send: Callable[[Any], Any]) -> Any:
+        """Send with bounded retries and return the typed result; raises AISafetyError."""
         attempt = 0
         while True:
             try:
-                raw = send(self._client)
+                return send(self._sender())
+            except ValueError as exc:  # the client could not decode the body as JSON
+                raise _bad_response(what, f"body is not JSON ({exc})") from exc
             except self._openai.OpenAIError as exc:
                 delay = self._retry_delay(exc, attempt)
                 if delay is None:
@@ -245,8 +257,6 @@ class _OpenAIConnection:
                 )
                 time.sleep(delay)
                 attempt += 1
-                continue
-            return _decode_json(raw.content, what)
 
     def _retry_delay(self, exc: Exception, attempt: int) -> float | None:
         """Seconds to wait before retrying ``exc``, or None when it must not be retried."""
@@ -276,7 +286,12 @@ class _OpenAIConnection:
 
 
 class _OpenAIScanner:
-    """Construction shared by the scanners: import ``openai``, build or adopt a client."""
+    """Construction shared by the scanners: import ``openai``, build or adopt a client.
+
+    ``api_key`` is the argument, else the adopted client's, else ``OPENAI_API_KEY``
+    (read here, as the seed's constructors do); ``client`` is the ``openai.OpenAI``
+    (or the caller's client) every request goes through.
+    """
 
     def __init__(
         self,
@@ -295,18 +310,23 @@ class _OpenAIScanner:
             raise ValueError("timeout must be positive")
         if not 0.0 < threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
+        self.api_key = _resolve_api_key(api_key, client)
         openai = _import_openai()
         if client is None:
-            client = _build_client(openai, api_key, base_url, timeout)
+            client = _build_client(openai, self.api_key, base_url, timeout)
         retry = _RetryPolicy(max_retries, retry_backoff, max_retry_delay)
         self._connection = _OpenAIConnection(openai, client, timeout, retry)
         self.model = model
         self.threshold = threshold
 
     @property
-    def api_key(self) -> str:
-        """The API key in use (given, or read by the client from ``OPENAI_API_KEY``)."""
-        return self._connection.api_key
+    def client(self) -> Any:
+        """The client requests go through (``openai.OpenAI`` unless one was handed in)."""
+        return self._connection.client
+
+    @client.setter
+    def client(self, client: Any) -> None:
+        self._connection.client = client
 
     @property
     def timeout(self) -> float:
@@ -323,8 +343,9 @@ class OpenAIModerationScanner(_OpenAIScanner):
     """Text moderation (titles, tags, descriptions) with OpenAI's moderation model.
 
     ``api_key`` falls back to ``OPENAI_API_KEY`` and ``base_url`` to ``OPENAI_BASE_URL``
-    (read by the ``openai`` client). ``client`` adopts a ready ``openai.OpenAI``; its own
-    retries are replaced by this scanner's. Each HTTP attempt may take ``timeout``
+    (read by the ``openai`` client). ``client`` adopts a ready ``openai.OpenAI`` (its own
+    retries are replaced by this scanner's) or any client with the same
+    ``moderations.create`` shape. Each HTTP attempt may take ``timeout``
     seconds and ``max_retries`` bounds the retries, so one request gives up after at
     most ``(max_retries + 1) * timeout`` plus the backoff delays (each at most
     ``max_retry_delay``). Raises AISafetyError when the
@@ -507,7 +528,9 @@ class AISafetyPipeline:
         vision_model: str = DEFAULT_VISION_MODEL,
     ) -> None:
         if client is None:
-            client = _build_client(_import_openai(), api_key, base_url, timeout)
+            client = _build_client(
+                _import_openai(), _resolve_api_key(api_key, None), base_url, timeout
+            )
         common: dict[str, Any] = {
             "model": model,
             "timeout": timeout,
@@ -637,17 +660,29 @@ def _import_openai() -> ModuleType:
     return openai
 
 
+def _resolve_api_key(api_key: str | None, client: Any) -> str | None:
+    """The key given, else the adopted client's, else ``OPENAI_API_KEY``.
+
+    Raises:
+        AISafetyError: no key anywhere and no client to adopt (the seed's message).
+    """
+    if api_key:
+        return api_key
+    if client is not None:
+        key = getattr(client, "api_key", None)
+        return key if isinstance(key, str) and key else None
+    key = os.environ.get("OPENAI_API_KEY")
+    if not key:
+        raise AISafetyError(API_KEY_MISSING, code="ai_safety_not_configured")
+    return key
+
+
 def _build_client(
     openai: ModuleType, api_key: str | None, base_url: str | None, timeout: float
 ) -> Any:
-    """An ``openai.OpenAI`` without its own retries; raises AISafetyError without an API key."""
-    try:
-        return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
-    except openai.OpenAIError as exc:
-        raise AISafetyError(
-            f"OpenAI API key not provided (pass api_key or set OPENAI_API_KEY): {exc}",
-            code="ai_safety_not_configured",
-        ) from exc
+    """An ``openai.OpenAI`` without its own retries (``base_url`` falls back to
+    ``OPENAI_BASE_URL``, read by the client)."""
+    return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
 
 
 def _is_retryable(status: int) -> bool:
@@ -681,15 +716,47 @@ def _describe_error(exc: Exception) -> str:
     return f"{name} {status}: {exc}" if status is not None else f"{name}: {exc}"
 
 
-def _decode_json(content: bytes, what: str) -> dict[str, Any]:
-    """The JSON object in a response body; raises AISafetyError for anything else."""
+def _dump(value: Any) -> Any:
+    """A typed result's fields as a plain dict (API names, only fields the answer set).
+
+    The ``openai`` client builds its models without validation, so anything may be
+    in them; a client of the caller's may return plain mappings or its own objects
+    with a seed-style ``model_dump()``.
+    """
+    if isinstance(value, Mapping):
+        return dict(value)
+    dump = getattr(value, "model_dump", None)
+    if dump is None:
+        return value
     try:
-        payload = json.loads(content)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _bad_response(what, f"body is not JSON ({exc})") from exc
-    if not isinstance(payload, dict):
-        raise _bad_response(what, "body is not a JSON object")
-    return payload
+        return dump(by_alias=True, exclude_unset=True, warnings=False)
+    except TypeError:  # a caller's object whose model_dump takes no options
+        return dump()
+
+
+def _moderation_payload(response: Any) -> dict[str, Any]:
+    """A typed moderation response as the API's JSON shape (for validation)."""
+    try:
+        results = [
+            {
+                "flagged": result.flagged,
+                "categories": _dump(result.categories),
+                "category_scores": _dump(result.category_scores),
+            }
+            for result in response.results
+        ]
+    except (AttributeError, TypeError) as exc:
+        raise _bad_response("moderation", f"not a moderation result ({exc})") from exc
+    return {"model": getattr(response, "model", ""), "results": results}
+
+
+def _chat_payload(response: Any) -> dict[str, Any]:
+    """A typed chat completion as the API's JSON shape (for validation)."""
+    try:
+        choices = [{"message": {"content": c.message.content}} for c in response.choices]
+    except (AttributeError, TypeError) as exc:
+        raise _bad_response("description", f"not a chat completion ({exc})") from exc
+    return {"model": getattr(response, "model", ""), "choices": choices}
 
 
 def _bad_response(what: str, reason: str) -> AISafetyError:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import openai
@@ -200,9 +201,81 @@ def test_base_url_comes_from_the_openai_base_url_variable(
     assert len(controller.requests(MODERATIONS)) == 1
 
 
-def test_missing_api_key_raises_ai_safety_error() -> None:
-    with pytest.raises(AISafetyError, match="API key not provided"):
-        OpenAIModerationScanner()
+@pytest.mark.parametrize("scanner_class", [OpenAIModerationScanner, OpenAIVisionScanner])
+def test_missing_api_key_raises_the_seeds_error(scanner_class: type) -> None:
+    with pytest.raises(AISafetyError) as caught:
+        scanner_class()
+    assert str(caught.value) == "OpenAI API key not provided"
+    assert caught.value.code == "ai_safety_not_configured"
+
+
+@pytest.mark.parametrize("scanner_class", [OpenAIModerationScanner, OpenAIVisionScanner])
+def test_scanners_keep_the_seeds_api_key_and_openai_client(
+    scanner_class: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given = scanner_class(api_key="sk-given")
+    assert given.api_key == "sk-given"
+    assert isinstance(given.client, openai.OpenAI) and given.client.api_key == "sk-given"
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
+    from_env = scanner_class()
+    assert from_env.api_key == "sk-from-env"
+    assert from_env.client.api_key == "sk-from-env"
+
+
+def test_requests_follow_a_client_put_in_place_of_the_scanners(
+    fake: tuple[str, FakeOpenAI],
+) -> None:
+    base_url, controller = fake
+    scanner = OpenAIModerationScanner(api_key="k", base_url="http://127.0.0.1:9/v1", **FAST)
+    scanner.client = openai.OpenAI(api_key="other-key", base_url=base_url)
+    assert scanner.scan_text("hello").is_safe
+    assert controller.requests(MODERATIONS)[0].headers["authorization"] == "Bearer other-key"
+
+
+class SeedStyleClient:
+    """A caller's own client, read the way the seed reads one: ``moderations.create``
+    returning ``results[0].flagged`` and ``category_scores.model_dump()``."""
+
+    class _Scores:
+        def __init__(self, scores: dict[str, float]) -> None:
+            self.scores = scores
+
+        def model_dump(self) -> dict[str, float]:
+            return dict(self.scores)
+
+    def __init__(self, flagged: bool, scores: dict[str, float]) -> None:
+        self.calls: list[dict[str, Any]] = []
+        result = SimpleNamespace(
+            flagged=flagged,
+            categories=self._Scores({name: score >= 0.5 for name, score in scores.items()}),
+            category_scores=self._Scores(scores),
+        )
+        self.moderations = SimpleNamespace(create=self._create)
+        self._response = SimpleNamespace(model="caller-model", results=[result])
+
+    def _create(self, **request: Any) -> Any:
+        self.calls.append(request)
+        return self._response
+
+
+def test_a_callers_own_client_is_read_through_its_typed_results() -> None:
+    client = SeedStyleClient(flagged=True, scores={"violence": 0.91, "hate": 0.02})
+    scanner = OpenAIModerationScanner(client=client, **FAST)
+    assert scanner.client is client
+    result = scanner.scan_text("a fight scene")
+    assert not result.is_safe
+    assert result.violations == ["Violence"]
+    assert result.categories_flagged == {"violence": 0.91}
+    assert result.metadata["model"] == "caller-model"
+    assert client.calls[0]["input"] == "a fight scene"
+
+
+def test_a_callers_client_with_an_unreadable_result_is_never_safe() -> None:
+    client = SeedStyleClient(flagged=False, scores={"violence": 0.1})
+    client._response = SimpleNamespace(model="m", results=None)
+    with pytest.raises(AISafetyError) as caught:
+        OpenAIModerationScanner(client=client, **FAST).scan_text("hi")
+    assert caught.value.code == "ai_safety_bad_response"
 
 
 def test_missing_openai_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
