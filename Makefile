@@ -12,16 +12,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# The local NSFW scanner runs NudeNet's bundled ONNX model through onnxruntime;
-# NudeNet itself is installed without its OpenCV dependency, which we do not use.
+# Every install step lives in pyproject.toml's extras (docs/adr/0005).
 $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[nsfw]'
-	$(BIN)/pip install -q --no-deps 'nudenet>=3.4,<4'
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev,nsfw,s3]'
-	$(BIN)/pip install -q --no-deps 'nudenet>=3.4,<4'
 	touch $@
 
 run: $(VENV)/.run-installed

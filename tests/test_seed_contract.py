@@ -67,7 +67,10 @@ def run(example: str, namespace: dict[str, object] | None = None) -> str:
     """Execute one README example and return what it printed."""
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
-        exec(compile(example, "seed-readme-example", "exec"), namespace if namespace is not None else {})
+        exec(
+            compile(example, "seed-readme-example", "exec"),
+            namespace if namespace is not None else {},
+        )
     return output.getvalue()
 
 

@@ -158,7 +158,8 @@ def bundled_model_path() -> Path | None:
     """Where the installed ``nudenet`` package keeps its ONNX model, or None.
 
     Uses the import system's spec only: importing ``nudenet`` itself would import
-    OpenCV, which is deliberately not installed.
+    OpenCV (``opencv-python-headless``, which nudenet depends on), and nothing here
+    needs it.
     """
     try:
         spec = importlib.util.find_spec("nudenet")
