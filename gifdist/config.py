@@ -166,7 +166,9 @@ class Settings(BaseSettings):
         None, description="JSON log lines (default: when stdout is not a terminal)."
     )
     access_log: bool = Field(
-        False, description="One log line per request (method, route, status, duration)."
+        True,
+        description="One log line per request (method, route template, status, duration, "
+        "bytes, request id, trace id); needs telemetry on.",
     )
     telemetry: Literal["on", "off"] = Field(
         "on",

@@ -12,7 +12,8 @@ import httpx
 import pytest
 import structlog
 from conftest import make_settings
-from servers import running_server
+from gif_factory import make_gif
+from servers import SERVER_KEY, running_server
 from starlette.testclient import TestClient
 
 from gifdist.config import Settings
@@ -189,3 +190,42 @@ def test_a_real_server_writes_json_lines_with_the_request_id(
     server_logger = "_granian" if server_name == "granian" else "uvicorn.error"
     assert any(e["logger"].startswith(server_logger) for e in entries)
     assert all(e["service"] == "gifdist" for e in entries)
+
+
+def access_lines(log: str) -> list[dict[str, object]]:
+    entries = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    return [e for e in entries if e.get("logger") == "gifdist.access"]
+
+
+@pytest.mark.server
+def test_a_default_server_logs_every_request_with_route_bytes_and_ids(tmp_path: Path) -> None:
+    gif = make_gif(width=40, height=30, frames=3, seed=7)
+    with running_server(tmp_path, "granian") as server:
+        uploaded = httpx.post(
+            f"{server.base}/api/v1/assets",
+            headers={"Authorization": f"Bearer {SERVER_KEY}"},
+            files={"file": ("a.gif", gif, "image/gif")},
+            timeout=10,
+        )
+        asset_id = uploaded.json()["asset_id"]
+        response = httpx.get(f"{server.base}/a/{asset_id}.gif", timeout=5)
+        missing = httpx.get(f"{server.base}/a/{'0' * 12}.gif", timeout=5)
+    assert response.status_code == 200 and response.content == gif
+    lines_by_id = {line["request_id"]: line for line in access_lines(server.log())}
+    served = lines_by_id[response.headers["x-request-id"]]
+    assert served["route"] == "/a/{asset_id}.gif" and served["method"] == "GET"
+    assert (served["status"], served["bytes"]) == (200, len(gif))  # sent by pathsend
+    assert served["trace_id"] == response.headers["traceparent"].split("-")[1]
+    assert isinstance(served["duration_ms"], float)
+    upload = lines_by_id[uploaded.headers["x-request-id"]]
+    assert (upload["route"], upload["status"]) == ("/api/v1/assets", 201)
+    assert upload["bytes"] == len(uploaded.content)
+    not_found = lines_by_id[missing.headers["x-request-id"]]
+    assert (not_found["status"], not_found["bytes"]) == (404, len(missing.content))
+
+
+@pytest.mark.server
+def test_the_access_log_can_be_switched_off(tmp_path: Path) -> None:
+    with running_server(tmp_path, "granian", GIFDIST_ACCESS_LOG="false") as server:
+        httpx.get(f"{server.base}/healthz", timeout=5)
+    assert access_lines(server.log()) == []

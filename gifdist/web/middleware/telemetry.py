@@ -88,10 +88,12 @@ class TelemetryMiddleware:
     """Counts and times every request, runs it in a server span, returns ``traceparent``.
 
     An incoming W3C ``traceparent`` makes the server span its child; a malformed one
-    is ignored (a new trace starts). ``access_log`` writes one line per request.
+    is ignored (a new trace starts). ``access_log`` writes one line per request to the
+    ``gifdist.access`` logger: method, route template, path, status, duration, body
+    bytes sent, request id and trace id.
     """
 
-    def __init__(self, app: ASGIApp, tracer: Tracer, *, access_log: bool = False) -> None:
+    def __init__(self, app: ASGIApp, tracer: Tracer, *, access_log: bool = True) -> None:
         self.app = app
         self.tracer = tracer
         self.access_log = access_log
@@ -119,16 +121,23 @@ class TelemetryMiddleware:
         tracer_token = request_tracer.set(self.tracer)
         traceparent = _traceparent(span)
         status = 500
+        sent = 0  # body bytes, as nginx's $body_bytes_sent
+        declared: int | None = None
 
         async def send_with_trace(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
+            nonlocal status, sent, declared
+            kind = message["type"]
+            if kind == "http.response.body":
+                sent += len(message.get("body", b""))
+            elif kind == "http.response.start":
                 status = message["status"]
+                headers = message.get("headers", [])
+                if self.access_log:
+                    declared = _content_length(headers)
                 if traceparent is not None:
-                    message["headers"] = [
-                        *message.get("headers", []),
-                        (b"traceparent", traceparent),
-                    ]
+                    message["headers"] = [*headers, (b"traceparent", traceparent)]
+            elif kind == "http.response.pathsend":  # the server sends the file itself
+                sent += declared or 0
             await send(message)
 
         try:
@@ -142,7 +151,7 @@ class TelemetryMiddleware:
             elapsed = time.perf_counter() - started
             self._observe(method, route, status, elapsed)
             if self.access_log:
-                _log_access(scope, method, route, status, elapsed)
+                _log_access(scope, method, route, status, elapsed, sent, traceparent)
             _finish_span(span, method, route, status, scope)
             request_tracer.reset(tracer_token)
             otel_context.detach(span_token)
@@ -176,7 +185,22 @@ def _finish_span(span: trace.Span, method: str, route: str, status: int, scope: 
     span.end()
 
 
-def _log_access(scope: Scope, method: str, route: str, status: int, elapsed: float) -> None:
+def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    for key, value in headers:
+        if key.lower() == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+def _log_access(
+    scope: Scope,
+    method: str,
+    route: str,
+    status: int,
+    elapsed: float,
+    sent: int,
+    traceparent: bytes | None,
+) -> None:
     access_log.info(
         "request",
         extra={
@@ -185,6 +209,9 @@ def _log_access(scope: Scope, method: str, route: str, status: int, elapsed: flo
             "path": scope["path"][:512],
             "status": status,
             "duration_ms": round(elapsed * 1000, 3),
+            "bytes": sent,
+            "request_id": current_request_id.get(),
+            "trace_id": traceparent[3:35].decode() if traceparent else None,
         },
     )
 
