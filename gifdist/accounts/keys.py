@@ -12,7 +12,7 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -43,6 +43,7 @@ class ApiKey:
     scopes: frozenset[Scope]
     created_at: datetime
     revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
 
     def allows(self, scope: Scope) -> bool:
         """True if the key has ``scope`` or is an admin key."""
@@ -61,6 +62,8 @@ class KeyStore(Protocol):
     def list(self) -> list[ApiKey]: ...
     def revoke(self, key_id: str) -> bool: ...
     def count(self) -> int: ...
+    def touch(self, key_id: str, when: datetime) -> None: ...
+    def any_used(self) -> bool: ...
 
 
 def parse_scopes(values: Iterable[str]) -> frozenset[Scope]:
@@ -122,7 +125,14 @@ class KeyRing:
             raise Unauthorized("unknown API key", code="invalid_key")
         if key.revoked_at is not None:
             raise Unauthorized("this API key has been revoked", code="revoked_key")
+        self._note_use(key)
         return key
+
+    def _note_use(self, key: ApiKey) -> None:
+        """Record when ``key`` was last used, at most once per ``LAST_USED_RESOLUTION``."""
+        now = datetime.now(UTC)
+        if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+            self.store.touch(key.key_id, now)
 
     def by_id(self, key_id: str) -> ApiKey:
         """The active key with ``key_id`` (for sessions); ``Unauthorized`` otherwise."""
@@ -135,6 +145,8 @@ class KeyRing:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# A key's last use is kept to the hour: one write per key per hour, not per request.
+LAST_USED_RESOLUTION = timedelta(hours=1)
 
 
 def bearer_token(authorization: str | None) -> str | None:

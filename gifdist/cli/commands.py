@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -85,8 +87,19 @@ def serve(
     server: Annotated[
         str | None, typer.Option(help="granian (default) or uvicorn (GIFDIST_SERVER).")
     ] = None,
+    reuse_port: Annotated[
+        bool,
+        typer.Option(
+            help="Share the port with servers already listening on it (granian's "
+            "SO_REUSEPORT); without it a port in use is refused."
+        ),
+    ] = False,
 ) -> None:
-    """Serve the web app and API (configuration from GIFDIST_* variables)."""
+    """Serve the web app and API (configuration from GIFDIST_* variables).
+
+    Refuses to start ("address in use", exit 1) when something already listens on
+    the port, unless ``--reuse-port`` asks to share it.
+    """
     from gifdist.observability.logs import configure_logging, granian_log_config
 
     settings = Settings()
@@ -97,6 +110,8 @@ def serve(
     server = server or settings.server
     if server not in ("granian", "uvicorn"):
         raise fail(f"unknown server {server!r}: use granian or uvicorn")
+    if not reuse_port:
+        _refuse_a_port_in_use(host, port)
     if workers > 1 and settings.metrics_multiprocess_dir is None:
         _share_metrics_between_workers(settings)
     _prepare_and_announce(settings, host, port, server, workers)
@@ -132,6 +147,32 @@ def serve(
     ).serve()
 
 
+def _refuse_a_port_in_use(host: str, port: int) -> None:
+    """Exit with "address in use" if a socket already listens on ``host:port``.
+
+    granian binds with SO_REUSEPORT, so a second server would otherwise start
+    silently and share the port with the first. The probe binds without it.
+    """
+    try:
+        family, _, _, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror}", code=2) from None
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # ignore TIME_WAIT
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise fail(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+            raise fail(
+                f"address in use: something already listens on {host}:{port} (another "
+                "gifdist serve?). Stop it, pick another --port, or pass --reuse-port to "
+                "share the port with it."
+            ) from None
+
+
 def _share_metrics_between_workers(settings: Settings) -> None:
     """Point prometheus-client's multi-process mode at a fresh <data_dir>/metrics.
 
@@ -162,6 +203,7 @@ def _prepare_and_announce(
         secret = ensure_initial_key(
             service.keys, admin_key_configured=settings.admin_key is not None
         )
+        unused = secret is None and settings.admin_key is None and not service.keys.store.any_used()
         database = service.engine.url.render_as_string(hide_password=True)
     finally:
         service.close()
@@ -175,6 +217,9 @@ def _prepare_and_announce(
     if secret:
         out.print("\n[bold yellow]First start: created an admin API key (shown once):[/]")
         out.print(f"  {secret}\n")
+    elif unused:
+        out.print("\nNo API key has been used yet. If the first admin key is lost, make a new one:")
+        out.print("  gifdist keys create NAME --scope admin\n", highlight=False)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     out.print(f"Open [bold]http://{shown}:{port}/[/bold]  (public URL: {settings.base_url})")
 

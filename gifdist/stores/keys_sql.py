@@ -60,6 +60,19 @@ class SqlKeyStore:
             )
             return result.rowcount > 0
 
+    def touch(self, key_id: str, when: datetime) -> None:
+        """Record that ``key_id`` was used at ``when``."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(api_keys).where(api_keys.c.key_id == key_id).values(last_used_at=when)
+            )
+
+    def any_used(self) -> bool:
+        """Whether any stored key has ever been used."""
+        query = select(api_keys.c.key_id).where(api_keys.c.last_used_at.is_not(None)).limit(1)
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
+
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(api_keys)).scalar_one())
@@ -72,6 +85,7 @@ def _key(row: Any) -> ApiKey:
         scopes=parse_scopes([row["scopes"]]),
         created_at=_aware(row["created_at"]),
         revoked_at=_aware(row["revoked_at"]) if row["revoked_at"] else None,
+        last_used_at=_aware(row["last_used_at"]) if row["last_used_at"] else None,
     )
 
 

@@ -45,6 +45,7 @@ api_keys = Table(
     Column("scopes", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
 )
 
 # Content: bytes by SHA-256, stored, scanned and converted once whoever uploads them.
