@@ -17,6 +17,7 @@ QUICK = {
     "shortlinks.py": ["--seconds", "3"],
     "ratelimit.py": [],
     "instrumentation.py": ["--seconds", "3"],
+    "access_log.py": ["--seconds", "3"],
 }
 
 

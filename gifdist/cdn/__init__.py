@@ -2,8 +2,8 @@
 
 Deliberately stricter than the seed: Range headers follow RFC 9110 (a malformed or
 non-``bytes`` range is ignored and the whole body served, a range starting past the
-end is 416), and signatures cover every query parameter and are compared in
-constant time.
+end is 416), a signed URL's expiry must be positive, and signatures cover every
+query parameter and are compared in constant time.
 """
 
 from gifdist.cdn.http import (

@@ -19,6 +19,7 @@ import structlog
 from opentelemetry import trace
 
 from gifdist.config import Settings
+from gifdist.observability.access_log import install_access_handler
 from gifdist.observability.context import current_request_id
 from gifdist.observability.stack import json_safe
 
@@ -101,13 +102,16 @@ def configure_logging(settings: Settings, *, stream: IO[str] | None = None) -> l
     stay. Returns the installed handler.
     """
     stream = stream if stream is not None else sys.stdout
+    as_json = wants_json(settings, stream)
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*_SHARED, structlog.stdlib.ExtraAdder()],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            *_renderer(wants_json(settings, stream)),
+            *_renderer(as_json),
         ],
     )
+    # Access lines skip the processors (about 140 µs a line) when they are JSON anyway.
+    install_access_handler(stream if as_json else None, formatter, SERVICE_NAME)
     handler = logging.StreamHandler(stream)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(formatter)

@@ -17,6 +17,7 @@ from servers import SERVER_KEY, running_server
 from starlette.testclient import TestClient
 
 from gifdist.config import Settings
+from gifdist.observability.access_log import ACCESS_LOGGER
 from gifdist.observability.logs import SERVER_LOGGERS, configure_logging
 from gifdist.observability.tracing import configure_tracing
 from gifdist.web.app import create_app
@@ -28,7 +29,7 @@ def restore_logging() -> Iterator[None]:
     """configure_logging changes process-wide state: put it back after the test."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    servers = {name: logging.getLogger(name) for name in SERVER_LOGGERS}
+    servers = {name: logging.getLogger(name) for name in (*SERVER_LOGGERS, ACCESS_LOGGER)}
     saved = {name: (list(lg.handlers), lg.propagate) for name, lg in servers.items()}
     try:
         yield
@@ -229,3 +230,27 @@ def test_the_access_log_can_be_switched_off(tmp_path: Path) -> None:
     with running_server(tmp_path, "granian", GIFDIST_ACCESS_LOG="false") as server:
         httpx.get(f"{server.base}/healthz", timeout=5)
     assert access_lines(server.log()) == []
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_access_lines_stay_one_valid_json_object_for_hostile_paths(tmp_path: Path) -> None:
+    out = io.StringIO()
+    settings = json_settings(tmp_path)
+    configure_logging(settings, stream=out)
+    service = Service(settings)
+    hostile = '/s/"quote\\back\nline\u2603\ufffd'  # an invalid UTF-8 byte reads as U+FFFD
+    try:
+        with TestClient(create_app(service=service), base_url="http://gifdist.test") as client:
+            client.get("/s/%22quote%5Cback%0Aline%E2%98%83%FF")
+            client.get("/healthz")
+    finally:
+        service.close()
+    text = out.getvalue()
+    assert all(line.startswith("{") for line in text.splitlines())
+    access = [entry for entry in lines(out) if entry["logger"] == "gifdist.access"]
+    assert [entry["route"] for entry in access] == ["/s/{code}", "/healthz"]
+    assert access[0]["path"] == hostile
+    for entry in access:
+        assert entry["level"] == "info" and entry["event"] == "request"
+        assert entry["service"] == "gifdist" and entry["timestamp"].endswith("Z")
+        assert isinstance(entry["bytes"], int) and entry["request_id"]

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gifdist.observability.access_log import ACCESS_LOGGER, fast_handler
 from gifdist.observability.context import current_request_id
 from gifdist.observability.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS, MetricsExporter
 from gifdist.observability.tracing import request_tracer, start_server_span
@@ -40,7 +41,7 @@ _HOT = (
     ("POST", BEACON_ROUTE, (202,)),
 )
 
-access_log = logging.getLogger("gifdist.access")
+access_log = logging.getLogger(ACCESS_LOGGER)
 
 
 def hot_route(method: str, path: str) -> str | None:
@@ -201,19 +202,23 @@ def _log_access(
     sent: int,
     traceparent: bytes | None,
 ) -> None:
-    access_log.info(
-        "request",
-        extra={
-            "method": method,
-            "route": route,
-            "path": scope["path"][:512],
-            "status": status,
-            "duration_ms": round(elapsed * 1000, 3),
-            "bytes": sent,
-            "request_id": current_request_id.get(),
-            "trace_id": traceparent[3:35].decode() if traceparent else None,
-        },
-    )
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    fields: dict[str, Any] = {
+        "method": method,
+        "route": route,
+        "path": scope["path"][:512],
+        "status": status,
+        "duration_ms": round(elapsed * 1000, 3),
+        "request_id": current_request_id.get(),
+        "trace_id": traceparent[3:35].decode() if traceparent else None,
+        "span_id": traceparent[36:52].decode() if traceparent else None,
+    }
+    handler = fast_handler(access_log)
+    if handler is not None:
+        handler.write_request(sent=sent, **fields)
+    else:
+        access_log.info("request", extra={**fields, "bytes": sent})
 
 
 def add_metrics_route(app: FastAPI, exporter: MetricsExporter) -> None:

@@ -1,0 +1,64 @@
+"""Cost of the default access log on /s/{code} and a 5 KB GIF: GIFDIST_ACCESS_LOG on against off.
+
+Both arms log at INFO with JSON lines (stdout is not a terminal; it goes to
+/dev/null, so formatting and the write are paid, a slow log consumer is not).
+Telemetry is on in both, as by default. Runs are interleaved (off, on, off, on, …)
+and the medians compared.
+
+Usage: python bench/access_log.py [--seconds 5] [--rounds 3] [--server granian]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+
+from _harness import gifdist_server, make_gif_of_size, wrk
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+PATHS = ("/s/{code}", "/a/{id}.gif")
+
+
+def measure(server: str, access_log: str, seconds: int) -> dict[str, float]:
+    env = {"GIFDIST_ACCESS_LOG": access_log, "GIFDIST_LOG_LEVEL": "info"}
+    with gifdist_server(server, **env) as gd:
+        asset_id = gd.upload(make_gif_of_size(5_000))["asset_id"]
+        urls = {
+            "/s/{code}": f"{gd.base}/s/{gd.link(asset_id)}",
+            "/a/{id}.gif": f"{gd.base}/a/{asset_id}.gif",
+        }
+        rates = {}
+        for path, url in urls.items():
+            wrk(url, seconds=1, headers={"User-Agent": BROWSER})  # warm caches
+            rates[path] = wrk(url, seconds=seconds, headers={"User-Agent": BROWSER}).requests_per_s
+        return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--server", default="granian", choices=["granian", "uvicorn"])
+    args = parser.parse_args()
+    runs: dict[str, dict[str, list[float]]] = {p: {"false": [], "true": []} for p in PATHS}
+    for _ in range(args.rounds):
+        for access_log in ("false", "true"):
+            for path, rate in measure(args.server, access_log, args.seconds).items():
+                runs[path][access_log].append(rate)
+    print(
+        f"one {args.server} worker, wrk -c32, {args.seconds}s × {args.rounds} interleaved "
+        "rounds (median req/s)"
+    )
+    for path in PATHS:
+        off, on = (statistics.median(runs[path][arm]) for arm in ("false", "true"))
+        shown = {arm: ", ".join(f"{r:.0f}" for r in runs[path][arm]) for arm in runs[path]}
+        per_request_us = (1 / on - 1 / off) * 1e6
+        print(f"{path:<12} access log off {off:>8.0f}  ({shown['false']})")
+        print(f"{'':<12} access log on  {on:>8.0f}  ({shown['true']})")
+        print(
+            f"{'':<12} cost {(off - on) / off * 100:>13.1f} %  ({per_request_us:.1f} µs per request)"
+        )
+
+
+if __name__ == "__main__":
+    main()
