@@ -201,7 +201,9 @@ def test_base_url_comes_from_the_openai_base_url_variable(
     assert len(controller.requests(MODERATIONS)) == 1
 
 
-@pytest.mark.parametrize("scanner_class", [OpenAIModerationScanner, OpenAIVisionScanner])
+@pytest.mark.parametrize(
+    "scanner_class", [OpenAIModerationScanner, OpenAIVisionScanner, AISafetyPipeline]
+)
 def test_missing_api_key_raises_the_seeds_error(scanner_class: type) -> None:
     with pytest.raises(AISafetyError) as caught:
         scanner_class()
