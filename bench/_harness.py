@@ -101,7 +101,11 @@ class Gifdist:
 
 @contextmanager
 def gifdist_server(server: str = "granian", **env: str) -> Iterator[Gifdist]:
-    """One gifdist worker on CPU 0, moderation and rate limits off."""
+    """One gifdist worker on CPU 0, moderation and rate limits off.
+
+    Logging is at WARNING, so the access log (on by default, at INFO) is left out
+    of these figures; ``access_log.py`` measures its cost on its own.
+    """
     data_dir = Path(tempfile.mkdtemp(prefix="gifdist-bench-"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
