@@ -5,18 +5,56 @@ Both arms log at INFO with JSON lines (stdout is not a terminal; it goes to
 Telemetry is on in both, as by default. Runs are interleaved (off, on, off, on, …)
 and the medians compared.
 
+First, in process, the cost of writing one line: the access handler's direct
+line against the same fields logged through stdlib logging and structlog.
+
 Usage: python bench/access_log.py [--seconds 5] [--rounds 3] [--server granian]
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import statistics
+import timeit
 
 from _harness import gifdist_server, make_gif_of_size, wrk
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 PATHS = ("/s/{code}", "/a/{id}.gif")
+
+
+FIELDS = {
+    "method": "GET",
+    "route": "/s/{code}",
+    "path": "/s/Ab12Cd34",
+    "status": 302,
+    "duration_ms": 0.123,
+    "request_id": "4bf92f3577b34da6",
+    "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+    "span_id": "00f067aa0ba902b7",
+}
+
+
+def line_costs(n: int = 20_000) -> tuple[float, float]:
+    """µs per access line: (direct handler, logged through structlog's formatter)."""
+    from gifdist.config import Settings
+    from gifdist.observability.access_log import ACCESS_LOGGER, fast_handler
+    from gifdist.observability.logs import configure_logging
+
+    with open(os.devnull, "w") as sink:
+        configure_logging(Settings(log_json=True), stream=sink)
+        logger = logging.getLogger(ACCESS_LOGGER)
+        handler = fast_handler(logger)
+        assert handler is not None
+        direct = timeit.timeit(lambda: handler.write_request(sent=0, **FIELDS), number=n)
+        logger.removeHandler(handler)
+        logger.propagate = True  # the ordinary path: the root handler's formatter
+        logged = timeit.timeit(
+            lambda: logger.info("request", extra={**FIELDS, "bytes": 0}), number=n
+        )
+    return direct / n * 1e6, logged / n * 1e6
 
 
 def measure(server: str, access_log: str, seconds: int) -> dict[str, float]:
@@ -40,6 +78,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--server", default="granian", choices=["granian", "uvicorn"])
     args = parser.parse_args()
+    direct, logged = line_costs()
+    print(f"one access line, in process: {direct:.1f} µs direct, {logged:.1f} µs through logging")
     runs: dict[str, dict[str, list[float]]] = {p: {"false": [], "true": []} for p in PATHS}
     for _ in range(args.rounds):
         for access_log in ("false", "true"):
