@@ -43,9 +43,11 @@ def line_costs(n: int = 20_000) -> tuple[float, float]:
     from gifdist.observability.access_log import ACCESS_LOGGER, fast_handler
     from gifdist.observability.logs import configure_logging
 
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    logger = logging.getLogger(ACCESS_LOGGER)
     with open(os.devnull, "w") as sink:
         configure_logging(Settings(log_json=True), stream=sink)
-        logger = logging.getLogger(ACCESS_LOGGER)
         handler = fast_handler(logger)
         assert handler is not None
         direct = timeit.timeit(lambda: handler.write_request(sent=0, **FIELDS), number=n)
@@ -54,6 +56,8 @@ def line_costs(n: int = 20_000) -> tuple[float, float]:
         logged = timeit.timeit(
             lambda: logger.info("request", extra={**FIELDS, "bytes": 0}), number=n
         )
+    root.handlers[:] = saved_handlers  # the rest of the run logs as before
+    root.setLevel(saved_level)
     return direct / n * 1e6, logged / n * 1e6
 
 
