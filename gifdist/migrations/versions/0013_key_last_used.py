@@ -1,7 +1,7 @@
 """when each API key was last used (to the hour), so a start can tell whether any was
 
 Revision ID: 0013
-Revises: 0004
+Revises: 0017
 Create Date: 2026-12-01 09:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0004"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
