@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -43,7 +45,10 @@ class Served:
         self.log_path = log
         command = [sys.executable, "-m", "gifdist.cli", "serve", "--port", str(port), *args]
         with log.open("wb") as out:
-            self.process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+            # A session of its own, so stopping it also stops granian's worker processes.
+            self.process = subprocess.Popen(
+                command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -67,13 +72,15 @@ class Served:
         raise AssertionError(f"not ready:\n{self.log()}")
 
     def stop(self) -> str:
-        if self.process.poll() is None:
-            self.process.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        with contextlib.suppress(ProcessLookupError):  # a worker left behind
+            os.killpg(self.process.pid, signal.SIGKILL)
         return self.log()
 
 
