@@ -14,7 +14,7 @@ $(BIN)/python:
 
 # Every install step lives in pyproject.toml's extras (docs/adr/0005).
 $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[nsfw]'
+	$(BIN)/pip install -q -e '.[nsfw,video]'
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
@@ -50,9 +50,9 @@ system-deps:
 test: lint system-deps
 	$(BIN)/python -m pytest -p no:cacheprovider
 
-# wrk drives the HTTP benchmarks and nginx is their baseline (Debian packages).
+# wrk drives the HTTP benchmarks, nginx and ffmpeg are baselines (Debian packages).
 bench-deps:
-	@for tool in wrk nginx; do command -v $$tool >/dev/null 2>&1 || [ -x /usr/sbin/$$tool ] \
+	@for tool in wrk nginx ffmpeg; do command -v $$tool >/dev/null 2>&1 || [ -x /usr/sbin/$$tool ] \
 	  || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq $$tool >/dev/null; } \
 	  || echo "note: $$tool is not installed"; done
 

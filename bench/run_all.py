@@ -18,6 +18,7 @@ QUICK = {
     "ratelimit.py": [],
     "instrumentation.py": ["--seconds", "3"],
     "access_log.py": ["--seconds", "3"],
+    "renditions.py": ["--runs", "1", "--frames", "24"],
 }
 
 

@@ -85,6 +85,17 @@ class Settings(BaseSettings):
         description="async: uploads wait for the background worker; sync: moderated during "
         "the upload request; off: everything is approved (trusted, private deployments).",
     )
+    renditions: Literal["on", "off"] = Field(
+        "on",
+        description="on: a background worker makes MP4, WebP, still and tiny renditions of "
+        "each approved GIF (needs the `video` extra); off: only the GIF is served.",
+    )
+    renditions_max_seconds: float = Field(
+        120.0, gt=0, description="Wall-clock budget for converting one GIF's renditions."
+    )
+    renditions_max_memory_mb: int = Field(
+        1536, ge=128, description="Memory (address space) budget of the converting process."
+    )
     moderation_strict: bool = Field(
         True, description="Send anything the scanners could not see or clear to review."
     )

@@ -22,12 +22,13 @@ _PREVIEW_BOTS: tuple[tuple[str, Platform], ...] = (
     ("skypeuripreview", Platform.TEAMS),
     ("microsoftpreview", Platform.TEAMS),
     ("teams", Platform.TEAMS),
+    # before twitterbot: Telegram's fetcher says "TelegramBot (like TwitterBot)"
+    ("telegrambot", Platform.OTHER),
     ("twitterbot", Platform.TWITTER),
     ("facebookexternalhit", Platform.FACEBOOK),
     ("facebookcatalog", Platform.FACEBOOK),
     ("facebot", Platform.FACEBOOK),
     ("meta-externalagent", Platform.FACEBOOK),
-    ("telegrambot", Platform.OTHER),
     ("whatsapp", Platform.OTHER),
     ("linkedinbot", Platform.OTHER),
     ("pinterest", Platform.OTHER),
@@ -117,6 +118,31 @@ def _classify(user_agent: str | None) -> tuple[Audience, Platform | None]:
 def is_person(user_agent: str | None) -> bool:
     """Neither a link-preview bot nor a crawler: what a click limit counts."""
     return classify_user_agent(user_agent)[0] == "person"
+
+
+# Which card a preview bot gets (gifdist.media.cards); first match wins.
+_CARD_BOTS: tuple[tuple[str, str], ...] = (
+    ("telegrambot", "telegram"),
+    ("whatsapp", "whatsapp"),
+    ("slackbot", "slack"),
+    ("slack-imgproxy", "slack"),
+    ("discordbot", "discord"),
+    ("twitterbot", "twitter"),
+    ("facebookexternalhit", "facebook"),
+    ("facebookcatalog", "facebook"),
+    ("facebot", "facebook"),
+    ("meta-externalagent", "facebook"),
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def card_bot(user_agent: str | None) -> str | None:
+    """The platform whose card a link-preview bot gets ("discord", "twitter", …),
+    "other" for other preview bots, None for people and crawlers."""
+    if classify_user_agent(user_agent)[0] != "bot":
+        return None
+    ua = (user_agent or "")[:1024].lower()
+    return next((name for needle, name in _CARD_BOTS if needle in ua), "other")
 
 
 def is_link_preview_bot(user_agent: str | None) -> bool:

@@ -12,6 +12,7 @@ import logging
 import os
 import secrets
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,6 +33,8 @@ from gifdist.caching.invalidation import RedisInvalidator
 from gifdist.cdn.signed import SignedDelivery, make_signer
 from gifdist.config import Settings
 from gifdist.media.gif import GifLimits
+from gifdist.media.rendition_worker import RenditionMaker, RenditionWorker, video_available
+from gifdist.media.renditions import RenditionBudget
 from gifdist.moderation.review_frames import ReviewFrames
 from gifdist.moderation.setup import build_moderation
 from gifdist.sharelinks.links import ShareLinkGenerator
@@ -45,6 +48,7 @@ from gifdist.stores.keys_sql import SqlKeyStore
 from gifdist.stores.links_sql import SqlShareLinkStore
 from gifdist.stores.migrate import upgrade_database
 from gifdist.stores.moderation_queue_sql import SqlModerationQueue
+from gifdist.stores.renditions_sql import SqlRenditionStore
 from gifdist.stores.reports_sql import SqlReportStore
 
 log = logging.getLogger("gifdist.service")
@@ -128,6 +132,7 @@ class Service:
             moderate_now=moderation.runner.process if moderation.sync else None,
             on_queued=moderation.worker.notify if moderation.worker else None,
         )
+        self.renditions = self._renditions(settings, moderation.runner.on_approved)
         self.sharing = ShareLinks(self.links, self.catalog, self.uploads.clean_metadata)
         self.visitors = VisitorHasher(self.secret_key)
         self.capture = EventCapture(
@@ -165,10 +170,40 @@ class Service:
         return {i: metrics_from_counts(totals.get(i, Counter())) for i in asset_ids}
 
     def _remove_content(self, sha256: str) -> None:
-        """Bytes no asset uses any more leave the blob store (checked again right
-        before, in case an upload of the same bytes arrived since the delete)."""
+        """Bytes no asset uses any more leave the blob store with their renditions
+        (checked again right before, in case an upload of the same bytes arrived since
+        the delete)."""
         if not self.assets.assets_of_content(sha256):
+            self.renditions.delete_for_content(sha256)
             self.blobs.delete(sha256)
+
+    def _renditions(
+        self, settings: Settings, on_moderation_approval: list[Callable[[str], None]]
+    ) -> RenditionMaker:
+        """The rendition maker always (reads, deletion, backfill); with renditions on
+        and PyAV installed, the worker too, fed by every approval."""
+        budget = RenditionBudget(
+            max_seconds=settings.renditions_max_seconds,
+            max_memory_bytes=settings.renditions_max_memory_mb * 1024 * 1024,
+            max_frames=settings.max_gif_frames,
+            max_total_pixels=settings.max_gif_total_pixels,
+        )
+        maker = RenditionMaker(SqlRenditionStore(self.engine), self.blobs, budget=budget)
+        if settings.renditions == "off":
+            return maker
+        if not video_available():
+            log.warning("renditions are on but PyAV is not installed: pip install 'gifdist[video]'")
+            return maker
+        worker = RenditionWorker(maker)
+        self.background.append(worker)
+
+        def approved(sha256: str) -> None:
+            if maker.request(sha256):
+                worker.notify()
+
+        on_moderation_approval.append(approved)
+        self.uploads.on_approved.append(approved)
+        return maker
 
     def start_background(self) -> None:
         """Start workers and flushers (idempotent)."""

@@ -95,13 +95,15 @@ ADMIN_KEY = "test-admin-key-0123456789"
 
 
 def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
-    """Settings for a service on a temporary data dir (moderation off unless asked)."""
+    """Settings for a service on a temporary data dir (moderation and renditions off
+    unless asked: a conversion per upload would slow every other test)."""
     values: dict[str, object] = {
         "data_dir": tmp_path / "data",
         "database_url": database_url,
         "base_url": "http://gifdist.test",
         "admin_key": ADMIN_KEY,
         "moderation": "off",
+        "renditions": "off",
         "rate_limits": "off",
         "log_json": True,
     }

@@ -49,6 +49,7 @@ def running_server(tmp_path: Path, server: str = "granian", **env: str) -> Itera
         "GIFDIST_ADMIN_KEY": SERVER_KEY,
         "GIFDIST_MODERATION": "off",
         "GIFDIST_RATE_LIMITS": "off",
+        "GIFDIST_RENDITIONS": "off",  # tests that want conversions ask for them
         **env,
     }
     with log_path.open("wb") as log:

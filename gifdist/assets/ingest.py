@@ -46,7 +46,9 @@ class Uploads:
     """Checks, stores and registers uploads; hands new assets to moderation.
 
     ``moderate_now`` (sync moderation) scans a new asset inside the request;
-    ``on_queued`` wakes the moderation worker (async moderation).
+    ``on_queued`` wakes the moderation worker (async moderation); ``on_approved``
+    hears of each content approved at upload (moderation off), as the moderation
+    runner's hooks do otherwise.
     """
 
     def __init__(
@@ -58,6 +60,7 @@ class Uploads:
         id_key: bytes,
         moderate_now: Callable[[str], AssetRecord | None] | None = None,
         on_queued: Callable[[], None] | None = None,
+        on_approved: list[Callable[[str], None]] | None = None,
     ) -> None:
         self.store = store
         self.blobs = blobs
@@ -65,6 +68,7 @@ class Uploads:
         self._id_key = id_key
         self._moderate_now = moderate_now
         self._on_queued = on_queued
+        self.on_approved = on_approved if on_approved is not None else []
 
     def new_sink(self) -> UploadSink:
         """A temp file in the blob store to stream one upload into."""
@@ -139,6 +143,9 @@ class Uploads:
             record = self._moderate_now(record.asset_id) or record
         elif created and self._on_queued is not None:
             self._on_queued()
+        if created and record.status is AssetStatus.APPROVED and self._moderate_now is None:
+            for hook in self.on_approved:
+                hook(record.sha256)
         return UploadResult(record, created)
 
     def _candidate_ids(self, sha256: str, owner_id: str | None) -> list[str]:

@@ -109,8 +109,12 @@ class BlobStore(Protocol):
         """A writable temporary file on the store's filesystem and its path."""
         ...
 
-    def put_temp(self, temp_path: str, sha256: str) -> bool:
+    def put_temp(self, temp_path: str, sha256: str, *, content_type: str = "image/gif") -> bool:
         """Move a finished temp file into place under ``sha256``; False if it existed."""
+        ...
+
+    def copy_to(self, sha256: str, path: str) -> bool:
+        """Write the blob's bytes to the local file ``path``; False if it is not stored."""
         ...
 
     def exists(self, sha256: str) -> bool: ...

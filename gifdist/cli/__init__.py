@@ -31,6 +31,7 @@ from gifdist.cli.commands import (
     stats_command,
     upload,
 )
+from gifdist.cli.renditions import renditions_app, renditions_backfill
 
 __all__ = [
     "app",
@@ -40,6 +41,8 @@ __all__ = [
     "assets_app",
     "audit_app",
     "moderation_app",
+    "renditions_app",
+    "renditions_backfill",
     "console",
     "err",
     "ServerOpt",

@@ -1,1 +1,1 @@
-"""Media handling: GIF validation, frame sampling."""
+"""Media handling: GIF validation, frame sampling, renditions (MP4, WebP, stills) and cards."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,6 +44,8 @@ class ModerationRunner:
         self.store = catalog.store
         self.pipeline = pipeline
         self.queue = queue
+        # called with the content's sha256 when an asset over it is approved
+        self.on_approved: list[Callable[[str], None]] = []
 
     def process(self, asset_id: str) -> AssetRecord | None:
         """Scan ``asset_id`` and set its status; returns the updated record."""
@@ -81,6 +84,9 @@ class ModerationRunner:
             self._reject_content(record.sha256, summary)
         self.queue.finish(asset_id)
         self.catalog.changed(asset_id)
+        if status is AssetStatus.APPROVED:
+            for hook in self.on_approved:
+                hook(record.sha256)
         log.info("moderated %s: %s (%s)", asset_id, status.value, "; ".join(result.reasons)[:300])
         return updated
 
@@ -102,6 +108,9 @@ class ModerationRunner:
             self._reject_content(record.sha256, summary)
         self.queue.finish(asset_id)
         self.catalog.changed(asset_id)
+        if status is AssetStatus.APPROVED:
+            for hook in self.on_approved:
+                hook(record.sha256)
         assert updated is not None
         return updated
 

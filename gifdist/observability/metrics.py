@@ -93,6 +93,19 @@ MODERATION_DECISIONS = Counter(
     ["decision"],
     registry=REGISTRY,
 )
+RENDITION_JOBS = Counter(
+    "gifdist_rendition_jobs",
+    "Finished conversions of a content by outcome: made (maybe with some renditions "
+    "skipped), retry (failed, to be tried again) or failed (given up).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+RENDITION_SECONDS = Histogram(
+    "gifdist_rendition_seconds",
+    "Wall-clock time of one content's conversion (all its renditions).",
+    buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300),
+    registry=REGISTRY,
+)
 RATELIMIT_REFUSALS = Counter(
     "gifdist_ratelimit_refusals",
     "Requests refused with 429 by rate-limit policy.",
@@ -127,6 +140,8 @@ for _result in UploadOutcome:
     UPLOADS.labels(_result.value)
 for _decision in ("approved", "rejected", "flagged"):
     MODERATION_DECISIONS.labels(_decision)
+for _outcome in ("made", "retry", "failed"):
+    RENDITION_JOBS.labels(_outcome)
 
 
 def record_upload(result: UploadOutcome | str) -> None:
@@ -138,6 +153,13 @@ def record_moderation_decision(decision: Any) -> None:
     """Count one moderation outcome (an ``AssetStatus`` or its value)."""
     value = str(getattr(decision, "value", decision)).lower()
     MODERATION_DECISIONS.labels(value if value in _DECISIONS else "other").inc()
+
+
+def record_rendition_job(outcome: str, seconds: float | None = None) -> None:
+    """Count one content's conversion (made, retry or failed) and how long it took."""
+    RENDITION_JOBS.labels(outcome if outcome in ("made", "retry", "failed") else "other").inc()
+    if seconds is not None:
+        RENDITION_SECONDS.observe(seconds)
 
 
 def record_ratelimit_refusal(policy: str) -> None:

@@ -40,7 +40,7 @@ class LocalBlobStore:
         fd, path = tempfile.mkstemp(dir=self.tmp_dir, prefix="upload-", suffix=".part")
         return os.fdopen(fd, "w+b"), path
 
-    def put_temp(self, temp_path: str, sha256: str) -> bool:
+    def put_temp(self, temp_path: str, sha256: str, *, content_type: str = "image/gif") -> bool:
         target = self.path_for(sha256)
         if target.exists():
             os.unlink(temp_path)
@@ -64,6 +64,13 @@ class LocalBlobStore:
     def local_path(self, sha256: str) -> str | None:
         path = self.path_for(sha256)
         return str(path) if path.is_file() else None
+
+    def copy_to(self, sha256: str, path: str) -> bool:
+        source = self.local_path(sha256)
+        if source is None:
+            return False
+        shutil.copyfile(source, path)
+        return True
 
     def iter_range(
         self, sha256: str, start: int, end: int, chunk_size: int = 256 * 1024

@@ -69,7 +69,7 @@ class S3BlobStore:
         fd, path = tempfile.mkstemp(dir=self.spool_dir, prefix="upload-", suffix=".part")
         return os.fdopen(fd, "w+b"), path
 
-    def put_temp(self, temp_path: str, sha256: str) -> bool:
+    def put_temp(self, temp_path: str, sha256: str, *, content_type: str = "image/gif") -> bool:
         try:
             if self.exists(sha256):
                 return False
@@ -79,7 +79,7 @@ class S3BlobStore:
                 self.bucket,
                 self.key_for(sha256),
                 ExtraArgs={
-                    "ContentType": "image/gif",
+                    "ContentType": content_type,
                     "CacheControl": "public, max-age=31536000, immutable",
                 },
                 Config=self._transfer,
@@ -107,6 +107,16 @@ class S3BlobStore:
 
     def local_path(self, sha256: str) -> str | None:
         return None
+
+    def copy_to(self, sha256: str, path: str) -> bool:
+        size = self.size(sha256)
+        if size is None:
+            return False
+        with open(path, "wb") as handle:
+            if size:
+                for chunk in self.iter_range(sha256, 0, size - 1):
+                    handle.write(chunk)
+        return True
 
     def iter_range(
         self, sha256: str, start: int, end: int, chunk_size: int = 256 * 1024

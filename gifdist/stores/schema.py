@@ -207,3 +207,33 @@ analytics_totals = Table(
     Column("event_type", String(8), primary_key=True),
     Column("count", BigInteger, nullable=False),
 )
+
+# Renditions of a content (MP4, WebP, stills, tiny versions), keyed by the content's
+# sha256 and the kind; each is itself a content-addressed blob (blob_sha256).
+renditions = Table(
+    "renditions",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("blob_sha256", String(64), nullable=False, index=True),
+    Column("content_type", String(64), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# One conversion job per content: claimed through the database like moderation jobs,
+# retried with backoff (not before next_attempt_at) and parked as failed at the end.
+rendition_jobs = Table(
+    "rendition_jobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("state", String(16), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_by", String(64), nullable=True),
+    Column("claimed_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

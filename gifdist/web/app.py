@@ -26,6 +26,7 @@ from gifdist.observability.metrics import (
     record_ratelimit_refusal,
 )
 from gifdist.observability.tracing import flush_spans, tracer_for
+from gifdist.platforms import card_bot
 from gifdist.web.api import core as api
 from gifdist.web.errors import install_error_handlers
 from gifdist.web.hotpath import REVALIDATE, HotPaths, remaining_seconds
@@ -34,6 +35,7 @@ from gifdist.web.middleware.ratelimits import RateLimitMiddleware, open_limit_ba
 from gifdist.web.middleware.request_id import RequestIdMiddleware
 from gifdist.web.middleware.telemetry import TelemetryMiddleware, add_metrics_route
 from gifdist.web.pages import ui, unlock
+from gifdist.web.pages.embeds import oembed_body, oembed_link, tiny_media
 from gifdist.web.pages.render import STATIC, asset_context, render
 from gifdist.web.session import SessionCodec
 from gifdist.wiring import Service
@@ -140,18 +142,23 @@ def _add_pages(app: FastAPI, service: Service) -> None:
             raise Gone("This GIF was deleted by its owner.")
         if record is None or record.status is not AssetStatus.APPROVED:
             raise NotFound("There is no such GIF.")
-        context = asset_context(base_url, record)
         headers = {"Cache-Control": REVALIDATE}
+        sign = None
         if record.private:
             problem = service.signing.check(request.url.path, request.url.query)
             if problem is not None:
                 raise Forbidden(f"This GIF needs a valid signed URL: {problem}.")
-            remaining = remaining_seconds(request.query_params.get("expires"))
-            context["gif_url"] = service.signing.sign(context["gif_url"], max(1, remaining))
+            remaining = max(1, remaining_seconds(request.query_params.get("expires")))
+            sign = lambda url: service.signing.sign(url, remaining)  # noqa: E731
             headers = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"}
         elif service.settings.require_signed_urls:
-            context["gif_url"] = service.signing.sign(context["gif_url"], 3600)
+            sign = lambda url: service.signing.sign(url, 3600)  # noqa: E731
             headers = {"Cache-Control": "private, max-age=300"}
+        renditions = await run_in_threadpool(service.renditions.renditions, record.sha256)
+        bot = card_bot(request.headers.get("user-agent"))
+        context = asset_context(base_url, record, renditions=renditions, bot=bot, sign=sign)
+        headers["Vary"] = "User-Agent"  # link-preview bots get their platform's card
+        headers["Link"] = oembed_link(context)
         visit = Visit(
             user_agent=request.headers.get("user-agent"),
             client=request.client.host if request.client else None,
@@ -160,6 +167,22 @@ def _add_pages(app: FastAPI, service: Service) -> None:
         service.capture.page_view(record.asset_id, visit)
         return HTMLResponse(render("asset.html", **context), headers=headers)
 
+    @app.get("/a/{asset_id}/player", include_in_schema=False)
+    async def player_page(asset_id: str, request: Request) -> HTMLResponse:
+        """A bare looping video for X's player card and oEmbed iframes (public GIFs)."""
+        record = await run_in_threadpool(service.catalog.get, asset_id)
+        if record is None or not record.is_public:
+            raise NotFound("There is no such GIF.")
+        renditions = await run_in_threadpool(service.renditions.renditions, record.sha256)
+        sign = None
+        if service.settings.require_signed_urls:
+            sign = lambda url: service.signing.sign(url, 3600)  # noqa: E731
+        context = asset_context(base_url, record, renditions=renditions, sign=sign)
+        if request.query_params.get("size") == "tiny":
+            context["media"] = tiny_media(context["media"])
+        # framed by the platforms that embed it: no frame restriction on this page
+        return HTMLResponse(render("player.html", **context), headers={"Cache-Control": REVALIDATE})
+
     @app.get("/oembed", summary="oEmbed for asset pages and short links")
     async def oembed(
         url: str = Query(..., max_length=2048),
@@ -167,23 +190,17 @@ def _add_pages(app: FastAPI, service: Service) -> None:
         maxwidth: int | None = Query(None, ge=1, le=10000),
         maxheight: int | None = Query(None, ge=1, le=10000),
     ) -> JSONResponse:
+        """``type: video`` (the player) once the MP4 is made, else ``type: photo``
+        (the GIF); the rendition that fits ``maxwidth``/``maxheight`` is chosen."""
         if format not in ("json", ""):  # oEmbed says 501 for formats we do not serve
             raise NotImplementedFormat("only format=json is supported")
         record = await run_in_threadpool(_resolve_embed_url, service, url)
-        width, height = _fit(record.width, record.height, maxwidth, maxheight)
-        context = asset_context(base_url, record)
-        body: dict[str, Any] = {
-            "version": "1.0",
-            "type": "photo",
-            "title": context["title"],
-            "url": context["gif_url"],
-            "width": width,
-            "height": height,
-            "provider_name": "gifdist",
-            "provider_url": base_url,
-            "cache_age": 3600,
-        }
+        renditions = await run_in_threadpool(service.renditions.renditions, record.sha256)
+        body = oembed_body(base_url, record, renditions, maxwidth, maxheight)
         return JSONResponse(body, headers={"Cache-Control": "public, max-age=3600"})
+
+    # consumers probe with HEAD before fetching (same answer without the body)
+    app.add_api_route("/oembed", oembed, methods=["HEAD"], include_in_schema=False)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
@@ -223,12 +240,3 @@ def _resolve_embed_url(service: Service, url: str) -> Any:
     if record is None or not record.is_public:
         raise NotFound("no such GIF")
     return record
-
-
-def _fit(width: int, height: int, maxwidth: int | None, maxheight: int | None) -> tuple[int, int]:
-    scale = min(
-        1.0,
-        (maxwidth / width) if maxwidth else 1.0,
-        (maxheight / height) if maxheight else 1.0,
-    )
-    return max(1, round(width * scale)), max(1, round(height * scale))

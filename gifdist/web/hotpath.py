@@ -23,7 +23,9 @@ from gifdist.analytics.capture import Visit
 from gifdist.assets.model import AssetRecord, AssetStatus, is_valid_asset_id
 from gifdist.caching.ttl import TTLCache
 from gifdist.errors import GifdistError, NotFound, PayloadTooLarge, UnsupportedMediaType
-from gifdist.platforms import classify_user_agent, is_person
+from gifdist.media.rendition_store import StoredRendition, parse_rendition_path
+from gifdist.media.renditions import RenditionKind
+from gifdist.platforms import card_bot, classify_user_agent, is_person
 from gifdist.sharelinks.controls import expired
 from gifdist.sharelinks.links import is_valid_short_code
 from gifdist.sharelinks.qr import qr_image
@@ -34,6 +36,7 @@ from gifdist.web.delivery import (
     send_stored,
 )
 from gifdist.web.errors import DATABASE_DOWN, DATABASE_RETRY_AFTER, error_body
+from gifdist.web.pages.embeds import oembed_link
 from gifdist.web.pages.render import asset_context, error_page, render
 from gifdist.wiring import Service
 
@@ -58,6 +61,10 @@ class HotPaths:
         )
         self.qr_codes: TTLCache[tuple[str, str], bytes] = TTLCache(2_000, ttl=3600)
         service.catalog.subscribe(self.representations.invalidate)
+        # short-lived: a rendition made or deleted on another node shows within seconds
+        self.rendition_representations: TTLCache[
+            tuple[str, RenditionKind], FileRepresentation | StoredRepresentation
+        ] = TTLCache(50_000, ttl=30.0)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         handler = self._handler(scope)
@@ -84,6 +91,10 @@ class HotPaths:
                 return lambda sc, _r, se: self.qr_code(sc, se, path[3:-4], path[-3:])
             if path.startswith("/s/"):
                 return lambda sc, _r, se: self.short_link(sc, se, path[3:])
+            rendition = parse_rendition_path(path[3:]) if path.startswith("/a/") else None
+            if rendition is not None:
+                asset_id, kind = rendition
+                return lambda sc, r, se: self.rendition(sc, r, se, asset_id, kind)
             if path.startswith("/a/") and path.endswith(".gif"):
                 return lambda sc, r, se: self.gif(sc, r, se, path[3:-4])
         elif scope["method"] == "POST" and path == BEACON_PATH:
@@ -255,8 +266,15 @@ class HotPaths:
             return
         audience = self.service.capture.short_link(record.asset_id, link, visit)
         if audience == "bot":
-            context = asset_context(self.service.settings.base_url, record, title=link["title"])
-            await _send_html(scope, send, 200, render("card.html", **context), vary=True)
+            context = asset_context(
+                self.service.settings.base_url,
+                record,
+                title=link["title"],
+                renditions=await self._renditions(record),
+                bot=card_bot(_header(scope, b"user-agent")),
+            )
+            html = render("card.html", **context)
+            await _send_html(scope, send, 200, html, vary=True, link=oembed_link(context))
             return
         location = f"{self.service.settings.base_url}/a/{record.asset_id}"
         await send(
@@ -301,6 +319,72 @@ class HotPaths:
             else:
                 await _send_html(scope, send, 404, error_page(404, "There is no such GIF."))
             return
+        await self._deliver(scope, receive, send, record, rep, counts_play=True)
+
+    async def rendition(
+        self, scope: Scope, receive: Receive, send: Send, asset_id: str, kind: RenditionKind
+    ) -> None:
+        """``/a/{id}.mp4``, ``.webp``, ``.jpg`` and ``/a/{id}/tiny.{gif,mp4,webp,jpg}``:
+        a rendition, with the GIF's guarantees; 404 until it is made, 410 once deleted."""
+        record = await self._asset(asset_id)
+        if record is None or record.status is not AssetStatus.APPROVED:
+            if record is None and await anyio.to_thread.run_sync(self._asset_gone, asset_id):
+                await self._send_gone(scope, send, "This GIF was deleted.")
+            else:
+                await _send_html(scope, send, 404, error_page(404, "There is no such GIF."))
+            return
+        rep = await self._rendition_representation(record, kind)
+        if rep is None:
+            message = f"This GIF has no {kind.value.replace('_', ' ')} rendition (yet)."
+            await _send_html(scope, send, 404, error_page(404, message))
+            return
+        # the full-size animations stand in for the GIF; previews and stills are no play
+        counts_play = kind in (RenditionKind.MP4, RenditionKind.WEBP)
+        await self._deliver(scope, receive, send, record, rep, counts_play=counts_play)
+
+    async def _renditions(self, record: AssetRecord) -> dict[RenditionKind, StoredRendition]:
+        """The content's renditions: from memory, or from the database in a thread."""
+        maker = self.service.renditions
+        cached = maker.cache.get(record.sha256)
+        if cached is not None:
+            return cached
+        stored: dict[RenditionKind, StoredRendition] = await anyio.to_thread.run_sync(
+            maker.renditions, record.sha256
+        )
+        return stored
+
+    async def _rendition_representation(
+        self, record: AssetRecord, kind: RenditionKind
+    ) -> FileRepresentation | StoredRepresentation | None:
+        key = (record.asset_id, kind)
+        rep = self.rendition_representations.get(key)
+        if rep is not None:
+            return rep
+        item = (await self._renditions(record)).get(kind)
+        if item is None:
+            return None
+        path = await anyio.to_thread.run_sync(self.service.blobs.local_path, item.blob_sha256)
+        etag, modified = f'"{item.blob_sha256}"', item.created_at.timestamp()
+        if path is not None:
+            rep = FileRepresentation(path, item.bytes, etag, modified, item.content_type)
+        else:
+            rep = StoredRepresentation(
+                item.blob_sha256, item.bytes, etag, modified, item.content_type
+            )
+        self.rendition_representations.set(key, rep)
+        return rep
+
+    async def _deliver(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        record: AssetRecord,
+        rep: FileRepresentation | StoredRepresentation,
+        *,
+        counts_play: bool,
+    ) -> None:
+        """Signature check, then the bytes; a person's first delivery is a play."""
         cache_control = IMMUTABLE
         if self.service.signing.needs_signature(record):
             query = scope.get("query_string", b"").decode("latin-1")
@@ -321,7 +405,7 @@ class HotPaths:
             status = await send_stored(
                 scope, receive, send, rep, self.service.blobs, cache_control=cache_control
             )
-        if scope["method"] == "GET" and _is_first_delivery(status, scope):
+        if counts_play and scope["method"] == "GET" and _is_first_delivery(status, scope):
             self.service.capture.delivery(record.asset_id, _visit(scope))
 
 
@@ -410,7 +494,14 @@ async def _send_json(
 
 
 async def _send_html(
-    scope: Scope, send: Send, status: int, html: str, *, vary: bool = False, private: bool = False
+    scope: Scope,
+    send: Send,
+    status: int,
+    html: str,
+    *,
+    vary: bool = False,
+    private: bool = False,
+    link: str = "",
 ) -> None:
     body = html.encode()
     cache = "no-store" if private or status != 200 else REVALIDATE
@@ -422,5 +513,7 @@ async def _send_html(
     ]
     if vary:
         headers.append((b"vary", b"User-Agent"))
+    if link:
+        headers.append((b"link", link.encode("latin-1")))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})

@@ -12,7 +12,9 @@ from starlette.responses import FileResponse, PlainTextResponse, StreamingRespon
 
 from gifdist.accounts.keys import Scope
 from gifdist.analytics.reports import Window, make_window, series_csv, top_csv
+from gifdist.assets.model import AssetRecord
 from gifdist.errors import InvalidInput, NotFound
+from gifdist.media.rendition_store import renditions_json
 from gifdist.sharelinks.controls import parse_controls
 from gifdist.web.api.admin import router as admin_router
 from gifdist.web.api.manage import router as manage_router
@@ -72,7 +74,7 @@ async def upload_asset(request: Request, response: Response) -> dict[str, Any]:
         raise
     result = await run_in_threadpool(service.uploads.ingest, received.sink, meta, key)
     response.status_code = 201 if result.created else 200
-    body = result.asset.to_json(service.settings.base_url)
+    body = await run_in_threadpool(asset_json, service, result.asset)
     body["already_uploaded"] = not result.created
     if not result.created:
         body["message"] = "You uploaded this GIF before: this is your existing GIF, unchanged."
@@ -85,7 +87,25 @@ async def get_asset(asset_id: str, request: Request) -> dict[str, Any]:
     key = await authorise(request, Scope.READ)
     record = await run_in_threadpool(service.catalog.require, asset_id)
     service.access.check_view(key, record)
-    return record.to_json(service.settings.base_url)
+    return await run_in_threadpool(asset_json, service, record)
+
+
+def asset_json(service: Any, record: AssetRecord, expires_in: int | None = None) -> dict[str, Any]:
+    """The asset's API representation with its ``renditions`` (signed when asked)."""
+    body = record.to_json(service.settings.base_url)
+    sign = None
+    if expires_in is not None:
+        sign = lambda url: service.signing.sign(url, expires_in)  # noqa: E731
+    gif = {
+        "url": body["gif_url"],
+        "width": record.width,
+        "height": record.height,
+        "bytes": record.bytes,
+        "content_type": record.content_type,
+    }
+    stored = service.renditions.renditions(record.sha256)
+    body["renditions"] = renditions_json(body["canonical_url"], gif, stored, sign)
+    return body
 
 
 @router.get("/assets/{asset_id}/content", summary="The GIF bytes, whatever its status")
@@ -173,7 +193,7 @@ async def change_asset(asset_id: str, body: AssetChange, request: Request) -> di
             private=body.private,
         )
     )
-    return record.to_json(service.settings.base_url)
+    return await run_in_threadpool(asset_json, service, record)
 
 
 @router.post("/assets/{asset_id}/signed-url", summary="Mint signed URLs for an asset")
@@ -183,7 +203,10 @@ async def signed_url(asset_id: str, body: SignedUrlRequest, request: Request) ->
     service = service_of(request)
     key = await authorise(request, Scope.READ)
     record = await run_in_threadpool(service.catalog.require, asset_id)
-    return service.signing.urls(record, body.expires_in, key)
+    urls = service.signing.urls(record, body.expires_in, key)
+    signed = await run_in_threadpool(asset_json, service, record, body.expires_in)
+    urls["renditions"] = signed["renditions"]
+    return urls
 
 
 @router.get("/links/{code}", summary="Describe a short link")

@@ -18,6 +18,8 @@ from gifdist.analytics.reports import Window, make_window, parse_time
 from gifdist.analytics.tracker import METRICS, metrics_from_counts
 from gifdist.assets.model import AssetRecord
 from gifdist.errors import GifdistError, InvalidInput, NotFound, Unauthorized
+from gifdist.media.rendition_store import rendition_url
+from gifdist.media.renditions import RenditionKind
 from gifdist.web.pages.render import render
 from gifdist.web.session import Session, SessionCodec, check_csrf
 from gifdist.wiring import Service
@@ -212,10 +214,32 @@ def _library_items(
         for record in records
     ]
     if not ranked:
-        return items[:PAGE_SIZE], len(items) > PAGE_SIZE, False
+        shown = items[:PAGE_SIZE]
+        return _with_previews(service, shown), len(items) > PAGE_SIZE, False
     items.sort(key=lambda item: (-item[sort], -item["views"], item["asset"].asset_id))
     start = (page_no - 1) * PAGE_SIZE
-    return items[start : start + PAGE_SIZE], len(items) > start + PAGE_SIZE, len(records) >= limit
+    shown = items[start : start + PAGE_SIZE]
+    return _with_previews(service, shown), len(items) > start + PAGE_SIZE, len(records) >= limit
+
+
+def _with_previews(service: Service, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each item's ``preview``: its tiny WebP and still when made (None: not yet)."""
+    for item in items:
+        record: AssetRecord = item["asset"]
+        tiny = service.renditions.renditions(record.sha256)
+        still = tiny.get(RenditionKind.TINY_STILL)
+        public = record.is_public and not service.settings.require_signed_urls
+        item["preview"] = None
+        if still is not None and public:
+            base = f"/a/{record.asset_id}"
+            webp = RenditionKind.TINY_WEBP in tiny
+            item["preview"] = {
+                "still": rendition_url(base, RenditionKind.TINY_STILL),
+                "webp": rendition_url(base, RenditionKind.TINY_WEBP) if webp else None,
+                "width": still.width,
+                "height": still.height,
+            }
+    return items
 
 
 @router.get("/library")
