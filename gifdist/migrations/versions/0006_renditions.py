@@ -1,7 +1,7 @@
 """renditions of each content (MP4, WebP, stills, tiny versions) and their job queue
 
 Revision ID: 0006
-Revises: 0017
+Revises: 0013
 Create Date: 2026-12-01 09:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0017"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
