@@ -126,3 +126,14 @@ def test_a_clean_link_title_reaches_the_card(moderated: tuple[TestClient, Servic
     assert made.status_code == 201
     card = client.get(f"/s/{made.json()['short_code']}", headers={"User-Agent": SLACKBOT})
     assert 'content="Monday mood"' in card.text
+
+
+def test_editing_a_link_to_flagged_text_is_refused(moderated: tuple[TestClient, Service]) -> None:
+    client, service = moderated
+    asset_id = upload(client, seed=7)
+    approve(service, asset_id)
+    code = client.post(f"/api/v1/assets/{asset_id}/links", json={}).json()["short_code"]
+    response = client.patch(f"/api/v1/links/{code}", json={"title": "free money now"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "text_refused"
+    assert client.get(f"/api/v1/links/{code}").json()["title"] != "free money now"
