@@ -2,7 +2,7 @@
 frames rendered once per content
 
 Revision ID: 0005
-Revises: 0017
+Revises: 0013
 Create Date: 2026-12-01 09:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0017"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
