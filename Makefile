@@ -34,12 +34,14 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Browser tests drive Debian's chromium and the caching-proxy test runs nginx;
-# install them when missing and we may (root with apt).
+# Browser tests drive Debian's chromium and the caching-proxy test runs nginx with its
+# cache-purge module; install them when missing and we may (root with apt).
 SYSTEM_PACKAGES := chromium nginx
+PURGE_MODULE := /usr/lib/nginx/modules/ngx_http_cache_purge_module.so
 system-deps:
 	@missing=""; for pkg in $(SYSTEM_PACKAGES); do \
 	  command -v $$pkg >/dev/null 2>&1 || [ -x /usr/sbin/$$pkg ] || missing="$$missing $$pkg"; done; \
+	[ -e $(PURGE_MODULE) ] || missing="$$missing libnginx-mod-http-cache-purge"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing$$missing"; \

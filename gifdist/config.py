@@ -71,7 +71,17 @@ class Settings(BaseSettings):
     max_gif_height: int = Field(4096, gt=0, description="Largest accepted GIF height in pixels.")
     max_gif_frames: int = Field(2000, gt=0, description="Most frames accepted in one GIF.")
     max_gif_total_pixels: int = Field(
-        400_000_000, gt=0, description="Largest width × height × frames accepted."
+        100_000_000,
+        gt=0,
+        description="Largest width × height × frames accepted: the decoder's work (every "
+        "frame is composited at full size), checked before any pixel is decoded.",
+    )
+    max_concurrent_decodes: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="GIF pixel decodes (upload checks, reviewers' frames) running at once per "
+        "process; others wait up to 30 s, then get 503.",
     )
     max_title_chars: int = Field(300, gt=0, description="Longest accepted title.")
     max_description_chars: int = Field(5000, gt=0, description="Longest accepted description.")
@@ -143,10 +153,12 @@ class Settings(BaseSettings):
     )
     rate_limit_uploads: int = Field(30, gt=0, description="Uploads per minute per API key.")
     rate_limit_links: int = Field(300, gt=0, description="Link creations per minute per key.")
-    rate_limit_beacons: int = Field(120, gt=0, description="Beacons per minute per visitor.")
+    rate_limit_beacons: int = Field(120, gt=0, description="Beacons per minute per client address.")
     rate_limit_shortlinks: int = Field(600, gt=0, description="/s/ requests per minute per IP.")
     rate_limit_signin: int = Field(10, gt=0, description="Sign-in attempts per minute per IP.")
-    rate_limit_reports: int = Field(10, gt=0, description="Abuse reports per hour per IP.")
+    rate_limit_reports: int = Field(
+        10, gt=0, description="Abuse reports per hour per client address."
+    )
     rate_limit_on_redis_failure: Literal["fallback", "refuse"] = Field(
         "fallback",
         description="When Redis is unreachable: fall back to in-process limits, or refuse (503).",
@@ -169,6 +181,27 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Peer addresses (or CIDR ranges) whose X-Forwarded-For/Forwarded is trusted.",
+    )
+    shared_cache_seconds: int = Field(
+        60,
+        ge=0,
+        le=86_400,
+        description="s-maxage on public GIF bytes: the longest a shared cache (caching proxy, "
+        "CDN) serves them without asking again, so the bound on how long a takedown, "
+        "rejection or make-private takes to reach caches that are not purged. Browsers keep "
+        "the long max-age.",
+    )
+    cache_purge_urls: list[str] = Field(
+        default_factory=list,
+        description="Caches told at once when a GIF changes (made private, rejected, taken "
+        "down): each URL gets PURGE <url>/a/<id>.gif and PURGE <url>/a/<id> (nginx "
+        "cache-purge module, Varnish, a CDN's purge endpoint).",
+    )
+    client_ip_header: Literal["x-forwarded-for", "forwarded"] = Field(
+        "x-forwarded-for",
+        description="The one forwarding header believed from a trusted proxy (the other is "
+        "ignored): x-forwarded-for, or forwarded (RFC 7239 for=). Set it to the header your "
+        "proxy writes, and have the proxy overwrite or strip the other.",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Lowest log level written."

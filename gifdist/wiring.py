@@ -8,6 +8,7 @@ rule; those live in the domain packages.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -30,13 +31,15 @@ from gifdist.assets.library import AssetLibrary
 from gifdist.assets.model import MetadataLimits
 from gifdist.assets.owner_data import OwnerData
 from gifdist.caching.invalidation import RedisInvalidator
+from gifdist.cdn.purge import CachePurger
 from gifdist.cdn.signed import SignedDelivery, make_signer
 from gifdist.config import Settings
-from gifdist.media.gif import GifLimits
+from gifdist.media.gif import DecodeSlots, GifLimits
 from gifdist.media.rendition_worker import RenditionMaker, RenditionWorker, video_available
 from gifdist.media.renditions import RenditionBudget
 from gifdist.moderation.review_frames import ReviewFrames
 from gifdist.moderation.setup import build_moderation
+from gifdist.observability.metrics import record_cache_purge_failure
 from gifdist.sharelinks.links import ShareLinkGenerator
 from gifdist.sharelinks.sharing import ShareLinks
 from gifdist.stores.analytics_sql import SqlAnalyticsStore
@@ -50,6 +53,7 @@ from gifdist.stores.migrate import upgrade_database
 from gifdist.stores.moderation_queue_sql import SqlModerationQueue
 from gifdist.stores.renditions_sql import SqlRenditionStore
 from gifdist.stores.reports_sql import SqlReportStore
+from gifdist.stores.review_frames_sql import SqlReviewFrameStore
 
 log = logging.getLogger("gifdist.service")
 
@@ -72,6 +76,8 @@ class Service:
     def __init__(self, settings: Settings, *, migrate: bool = True) -> None:
         self.settings = settings
         _private_dir(settings.data_dir)
+        if settings.database_url is None:
+            _private_file(settings.data_dir / "gifdist.db")
         self.engine = create_database_engine(settings.resolved_database_url)
         if migrate:
             upgrade_database(self.engine)
@@ -113,6 +119,10 @@ class Service:
             self.background.append(
                 RetentionTask(self.analytics_store, days=settings.analytics_retention_days)
             )
+        self.decode_slots = DecodeSlots(settings.max_concurrent_decodes)
+        self.frames = ReviewFrames(
+            self.catalog, SqlReviewFrameStore(self.engine), self.decode_slots
+        )
         moderation = build_moderation(
             settings,
             self.catalog,
@@ -120,6 +130,7 @@ class Service:
             SqlReportStore(self.engine),
             self.moderation_queue,
             reporter_key=self.secret_key,
+            frames=self.frames,
         )
         self.moderation = moderation.runner
         self.review = moderation.review
@@ -131,9 +142,15 @@ class Service:
             id_key=self.secret_key,
             moderate_now=moderation.runner.process if moderation.sync else None,
             on_queued=moderation.worker.notify if moderation.worker else None,
+            decode_slots=self.decode_slots,
+        )
+        self.sharing = ShareLinks(
+            self.links,
+            self.catalog,
+            self.uploads.clean_metadata,
+            check_text=moderation.check_text,
         )
         self.renditions = self._renditions(settings, moderation.runner.on_approved)
-        self.sharing = ShareLinks(self.links, self.catalog, self.uploads.clean_metadata)
         self.visitors = VisitorHasher(self.secret_key)
         self.capture = EventCapture(
             self.events,
@@ -142,7 +159,6 @@ class Service:
             links=self.sharing,
             dedupe_seconds=settings.analytics_dedupe_seconds,
         )
-        self.frames = ReviewFrames(self.catalog)
         self.library = AssetLibrary(self.assets, self.access, self._metrics_for)
         self.editor = AssetEditor(
             self.catalog,
@@ -163,6 +179,10 @@ class Service:
         )
         if self.invalidator is not None:
             self.background.append(self.invalidator)
+        if settings.cache_purge_urls:
+            purger = CachePurger(settings.cache_purge_urls, on_failure=record_cache_purge_failure)
+            self.background.append(purger)
+            self.catalog.subscribe(purger.asset_changed)
         self._started = False
 
     def _metrics_for(self, asset_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -270,6 +290,13 @@ def _upload_rules(settings: Settings) -> UploadRules:
 def _private_dir(path: Path) -> None:
     """The data directory, readable by this user only (it holds the secret key)."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` 0600 if it does not exist (SQLite then gives its WAL and
+    shared-memory files the same mode); an existing file keeps its mode."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _load_secret_key(settings: Settings) -> bytes:

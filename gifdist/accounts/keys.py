@@ -143,6 +143,14 @@ class KeyRing:
             raise Unauthorized("your session has ended; sign in again", code="session_expired")
         return key
 
+    def session_version(self, key_id: str) -> str:
+        """What a session remembers of its key: for ``GIFDIST_ADMIN_KEY``, a digest of
+        the configured key, so rotating it ends the sessions made with the old one
+        (stored keys end theirs by being revoked)."""
+        if key_id == self.ADMIN_KEY_ID and self._admin_key_hash:
+            return hashlib.sha256(b"session\x00" + self._admin_key_hash.encode()).hexdigest()[:32]
+        return ""
+
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A key's last use is kept to the hour: one write per key per hour, not per request.

@@ -75,7 +75,7 @@ class EventCapture:
         self._counted: TTLCache[tuple[str, str, str], bool] = TTLCache(200_000, ttl=dedupe_seconds)
 
     def visitor(self, visit: Visit) -> str:
-        return self.visitors.visitor_id(visit.client, visit.user_agent)
+        return self.visitors.visitor_id(visit.client)  # the address alone: see visitors.py
 
     def record_event(
         self,

@@ -137,6 +137,9 @@ class StatsReporter:
             "unique_visitors": self.store.unique_visitors(
                 **scope, start=window.start, end=window.end
             ),
+            "unique": _unique(
+                self.store.unique_counts(**scope, start=window.start, end=window.end)
+            ),
             "audiences": {
                 "person": 0,
                 "bot": 0,
@@ -183,6 +186,15 @@ class StatsReporter:
                 )
                 row["series"] = _zero_filled(series, window)
         return {"metric": metric, "limit": limit, **window.to_json(), "assets": rows}
+
+
+def _unique(counts: dict[str, int]) -> dict[str, int]:
+    """Views, plays and clicks with each visitor counted once per day."""
+    return {
+        "views": counts.get("view", 0),
+        "plays": counts.get("play", 0),
+        "clicks": counts.get("click", 0),
+    }
 
 
 CSV_COLUMNS = ("t", "views", "plays", "clicks", "ctr", "play_rate")

@@ -20,7 +20,7 @@ from gifdist.assets.model import (
 from gifdist.assets.store import AssetStore, BlobStore
 from gifdist.assets.uploads import UploadSink
 from gifdist.errors import GifdistError, InvalidMedia
-from gifdist.media.gif import GifLimits, inspect_gif
+from gifdist.media.gif import DecodeSlots, GifLimits, inspect_gif
 from gifdist.observability.metrics import UploadOutcome, record_upload
 from gifdist.observability.tracing import span
 
@@ -61,8 +61,10 @@ class Uploads:
         moderate_now: Callable[[str], AssetRecord | None] | None = None,
         on_queued: Callable[[], None] | None = None,
         on_approved: list[Callable[[str], None]] | None = None,
+        decode_slots: DecodeSlots | None = None,
     ) -> None:
         self.store = store
+        self.decode_slots = decode_slots
         self.blobs = blobs
         self.rules = rules
         self._id_key = id_key
@@ -123,7 +125,7 @@ class Uploads:
             if existing is not None:
                 return UploadResult(existing, created=False)
             with span("upload.inspect_gif"):
-                info = inspect_gif(sink.path, self.rules.gif_limits)
+                info = inspect_gif(sink.path, self.rules.gif_limits, slots=self.decode_slots)
             with span("storage.put", sha256=sha256):
                 self.blobs.put_temp(sink.path, sha256)  # a no-op when the bytes are stored
         finally:

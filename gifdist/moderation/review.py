@@ -12,17 +12,20 @@ import csv
 import hashlib
 import hmac
 import io
+import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from gifdist.assets.catalog import AssetCatalog
 from gifdist.assets.model import AssetRecord, AssetStatus
-from gifdist.errors import Conflict, InvalidInput, NotFound
+from gifdist.errors import Conflict, GifdistError, InvalidInput, NotFound
 from gifdist.moderation.pipeline import AuditEntry, ModerationDecision, verify_audit_chain
 from gifdist.moderation.reports import ReportStore
 
 if TYPE_CHECKING:
     from gifdist.moderation.worker import ModerationRunner
+
+log = logging.getLogger("gifdist.moderation")
 
 DECISIONS = {
     "approve": ModerationDecision.APPROVED,
@@ -112,12 +115,24 @@ class ReviewDesk:
             self.store.set_status(record.asset_id, AssetStatus.FLAGGED, moderation=summary)
             self.catalog.changed(record.asset_id)
             taken_down = True
+            self._ensure_review_frames(record)
         return {
             "asset_id": record.asset_id,
             "accepted": new,
             "reports": count,
             "under_review": taken_down,
         }
+
+    def _ensure_review_frames(self, record: AssetRecord) -> None:
+        """A GIF entering review unscanned (moderation off) gets its reviewers' frames
+        now, once per content, so the review page never decodes it."""
+        frames = self.runner.frames
+        if frames is None or frames.stored(record.sha256) is not None:
+            return
+        try:
+            frames.get_or_render(record.sha256, lambda: self.catalog.blob_path(record))
+        except (GifdistError, OSError) as exc:
+            log.warning("no review frames for %s: %s", record.asset_id, exc)
 
     # moderators ---------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from gifdist.moderation.pipeline import (
 from gifdist.moderation.queue import ModerationQueue
 from gifdist.moderation.reports import ReportStore
 from gifdist.moderation.review import ReviewDesk
+from gifdist.moderation.review_frames import ReviewFrames
 from gifdist.moderation.visual_memory import RememberedVisualScanner
 from gifdist.moderation.worker import ModerationRunner, ModerationWorker, quarantine_purge
 from gifdist.periodic import PeriodicTask
@@ -77,6 +78,7 @@ def build_moderation(
     queue: ModerationQueue,
     *,
     reporter_key: bytes,
+    frames: ReviewFrames | None = None,
 ) -> Moderation:
     scanning = settings.moderation != "off"
     scanner = _content_scanner(settings, catalog.store) if scanning else None
@@ -93,7 +95,7 @@ def build_moderation(
     pipeline = ModerationPipeline(
         strict_mode=settings.moderation_strict, scanner=scanner, audit_store=audit_store
     )
-    runner = ModerationRunner(catalog, pipeline, queue)
+    runner = ModerationRunner(catalog, pipeline, queue, frames=frames)
     review = ReviewDesk(
         catalog,
         runner,

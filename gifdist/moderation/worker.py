@@ -17,7 +17,9 @@ from typing import Any
 from gifdist.assets.catalog import AssetCatalog
 from gifdist.assets.model import AssetRecord, AssetStatus
 from gifdist.assets.store import BlobStore
+from gifdist.errors import GifdistError
 from gifdist.moderation.queue import ModerationQueue
+from gifdist.moderation.review_frames import ReviewFrames
 from gifdist.observability.metrics import record_moderation_decision
 from gifdist.observability.tracing import span
 from gifdist.periodic import PeriodicTask
@@ -39,13 +41,21 @@ def decision_to_status(decision: Any) -> AssetStatus:
 class ModerationRunner:
     """Moderates one asset with a ``ModerationPipeline`` and records the outcome."""
 
-    def __init__(self, catalog: AssetCatalog, pipeline: Any, queue: ModerationQueue) -> None:
+    def __init__(
+        self,
+        catalog: AssetCatalog,
+        pipeline: Any,
+        queue: ModerationQueue,
+        *,
+        frames: ReviewFrames | None = None,
+    ) -> None:
         self.catalog = catalog
         self.store = catalog.store
         self.pipeline = pipeline
         self.queue = queue
         # called with the content's sha256 when an asset over it is approved
         self.on_approved: list[Callable[[str], None]] = []
+        self.frames = frames
 
     def process(self, asset_id: str) -> AssetRecord | None:
         """Scan ``asset_id`` and set its status; returns the updated record."""
@@ -57,7 +67,19 @@ class ModerationRunner:
         with span("moderation.scan", asset_id=asset_id):
             result = self.moderate(asset_id, path, record)
         status = decision_to_status(result.decision)
-        return self._apply(asset_id, record, result, status)
+        updated = self._apply(asset_id, record, result, status)
+        self._render_review_frames(record, path)  # after: publishing never waits for it
+        return updated
+
+    def _render_review_frames(self, record: AssetRecord, path: str) -> None:
+        """Render the reviewers' frames now, once per content, so no page decodes."""
+        if not path or self.frames is None or self.frames.stored(record.sha256) is not None:
+            return
+        try:
+            with span("moderation.review_frames", asset_id=record.asset_id):
+                self.frames.render_and_store(record.sha256, path)
+        except (GifdistError, OSError) as exc:
+            log.warning("no review frames for %s: %s", record.asset_id, exc)
 
     def moderate(self, asset_id: str, path: str, record: AssetRecord) -> Any:
         return self.pipeline.moderate_content(

@@ -46,6 +46,8 @@ __all__ = [
     "MetricsExporter",
     "ServiceCollector",
     "UploadOutcome",
+    "record_cache_purge_failure",
+    "record_client_disconnect",
     "record_moderation_decision",
     "record_ratelimit_refusal",
     "record_upload",
@@ -112,6 +114,31 @@ RATELIMIT_REFUSALS = Counter(
     ["policy"],
     registry=REGISTRY,
 )
+CLIENT_DISCONNECTS = Counter(
+    "gifdist_client_disconnects",
+    "Requests whose client went away before its body was read (upload, report, other).",
+    ["request"],
+    registry=REGISTRY,
+)
+for _request in ("upload", "report", "other"):
+    CLIENT_DISCONNECTS.labels(_request)
+
+
+def record_client_disconnect(request: str) -> None:
+    """Count one client that disconnected mid-body (``upload``, ``report`` or ``other``)."""
+    CLIENT_DISCONNECTS.labels(request if request in ("upload", "report") else "other").inc()
+
+
+CACHE_PURGE_FAILURES = Counter(
+    "gifdist_cache_purge_failures",
+    "PURGE requests to a shared cache that failed (the entry then expires by s-maxage).",
+    registry=REGISTRY,
+)
+
+
+def record_cache_purge_failure() -> None:
+    """Count one failed cache purge."""
+    CACHE_PURGE_FAILURES.inc()
 
 
 RATELIMIT_OUTAGES = Counter(

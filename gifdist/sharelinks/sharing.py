@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gifdist.accounts.keys import ApiKey
@@ -24,10 +25,13 @@ class ShareLinks:
         generator: ShareLinkGenerator,
         catalog: AssetCatalog,
         clean_metadata: Any,
+        *,
+        check_text: Callable[[AssetMetadata], None] | None = None,
     ) -> None:
         self.generator = generator
         self.catalog = catalog
         self._clean_metadata = clean_metadata
+        self._check_text = check_text
         self._cache: TTLCache[str, dict[str, Any]] = TTLCache(100_000, ttl=None)
 
     def cached(self, code: str) -> dict[str, Any] | None:
@@ -56,7 +60,12 @@ class ShareLinks:
         owner: ApiKey | None = None,
         controls: LinkControls | None = None,
     ) -> dict[str, Any]:
-        """A new short link on a GIF its caller may manage; the API representation."""
+        """A new short link on a GIF its caller may manage; the API representation.
+
+        Others get ``NotFound`` for GIFs they may not see and ``Forbidden`` otherwise.
+        A title or tags given here become a public preview card at once, so they pass
+        the upload text checks first (``InvalidInput`` ``text_refused`` when flagged).
+        """
         controls = controls or LinkControls()
         record = self.catalog.require(asset_id)
         self.catalog.access.check_manage(owner, record, "share this GIF")
@@ -66,6 +75,8 @@ class ShareLinks:
             tags if tags is not None else list(record.tags),
             "",
         )
+        if self._check_text is not None and (title is not None or tags is not None):
+            self._check_text(meta)
         created = self.generator.create_share_link(
             record.asset_id,
             meta.title,
@@ -125,6 +136,8 @@ class ShareLinks:
                 link["tags"] if tags is None else tags,
                 "",
             )
+            if self._check_text is not None:
+                self._check_text(meta)
             changes.update(title=meta.title, tags=list(meta.tags))
         updated = self.generator.store.update(link["short_code"], changes)
         self.forget(link["short_code"])

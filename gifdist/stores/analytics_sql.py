@@ -169,6 +169,20 @@ class SqlAnalyticsStore:
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def unique_counts(self, **scope: Unpack[EventScope]) -> dict[str, int]:
+        """Per event type, each visitor counted once per UTC day (visitor ids are
+        daily-salted, so distinct ids are distinct visitor-days), over the raw events
+        still kept; crawlers and orphans are left out as in the raw counts."""
+        e = analytics_events.c
+        query = (
+            select(e.event_type, func.count(func.distinct(e.visitor)))
+            .where(e.audience.in_(sorted(COUNTED_AUDIENCES)), e.visitor.is_not(None))
+            .group_by(e.event_type)
+        )
+        query = _narrowed(query, analytics_events, **scope)
+        with self.engine.connect() as conn:
+            return {kind: int(n) for kind, n in conn.execute(query)}
+
     def asset_totals(
         self,
         *,

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -236,4 +237,30 @@ rendition_jobs = Table(
     Column("claimed_at", DateTime(timezone=True), nullable=True),
     Column("last_error", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Browser sessions, server side: a cookie names one row (by the SHA-256 of its random
+# id), so signing out deletes the row and the cookie stops working everywhere at once.
+# key_version ties the row to the key as it was at sign-in (rotation ends it).
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("key_id", String(32), nullable=False),
+    Column("key_version", String(64), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_web_sessions_key", "key_id"),
+    Index("ix_web_sessions_expires", "expires_at"),
+)
+
+# The frames a reviewer looks at, rendered once per content when it is scanned (PNG
+# thumbnails), so review pages never decode GIFs.
+review_frames = Table(
+    "review_frames",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("frame_index", Integer, primary_key=True),
+    Column("reason", String(16), nullable=False),
+    Column("png", LargeBinary, nullable=False),
 )

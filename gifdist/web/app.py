@@ -27,12 +27,17 @@ from gifdist.observability.metrics import (
 )
 from gifdist.observability.tracing import flush_spans, tracer_for
 from gifdist.platforms import card_bot
+from gifdist.stores.sessions_sql import SqlSessionStore
 from gifdist.web.api import core as api
+from gifdist.web.api.docs import add_docs
 from gifdist.web.errors import install_error_handlers
 from gifdist.web.hotpath import REVALIDATE, HotPaths, remaining_seconds
 from gifdist.web.middleware.body_limits import BodySizeLimit
+from gifdist.web.middleware.client_ip import ClientAddresses
 from gifdist.web.middleware.ratelimits import RateLimitMiddleware, open_limit_backend
 from gifdist.web.middleware.request_id import RequestIdMiddleware
+from gifdist.web.middleware.security_headers import HtmlSecurityHeaders
+from gifdist.web.middleware.slashes import install_slash_redirects
 from gifdist.web.middleware.telemetry import TelemetryMiddleware, add_metrics_route
 from gifdist.web.pages import ui, unlock
 from gifdist.web.pages.embeds import oembed_body, oembed_link, tiny_media
@@ -91,7 +96,7 @@ def create_app(
     app = FastAPI(
         title="gifdist",
         version=__version__,
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served from the package by gifdist.web.api.docs
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
         lifespan=lifespan,
@@ -102,24 +107,34 @@ def create_app(
     app.state.dashboard = dashboard
     app.state.unlock_attempts = unlock.attempt_counter()
     app.state.sessions = SessionCodec(
-        service.secret_key, secure=service.settings.base_url.startswith("https://")
+        service.secret_key,
+        secure=service.settings.base_url.startswith("https://"),
+        store=SqlSessionStore(service.engine),
+        key_version=service.keys.session_version,
     )
+    addresses = ClientAddresses.from_settings(
+        service.settings.trusted_proxies, service.settings.client_ip_header
+    )
+    app.state.client_addresses = addresses
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(ui.router)
     app.include_router(unlock.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    add_docs(app, "/api/v1/openapi.json")
     _add_pages(app, service)
+    install_slash_redirects(app, service.settings.base_url)
     multiprocess_dir = service.settings.metrics_multiprocess_dir
     add_metrics_route(
         app,
         MetricsExporter(service.events, service.engine, multiprocess_dir=multiprocess_dir),
     )
     app.add_middleware(BodySizeLimit, default_limit=1024 * 1024, upload_paths=("/api/v1/assets",))
-    front: Any = HotPaths(app, service)
+    app.add_middleware(HtmlSecurityHeaders)
+    front: Any = HotPaths(app, service, addresses)
     if limits is not None:
         front = RateLimitMiddleware(
-            front, service.settings, limits, on_refusal=record_ratelimit_refusal
+            front, service.settings, limits, addresses, on_refusal=record_ratelimit_refusal
         )
     if service.settings.telemetry == "on":
         tracer = tracer_for(tracer_provider)
@@ -161,7 +176,7 @@ def _add_pages(app: FastAPI, service: Service) -> None:
         headers["Link"] = oembed_link(context)
         visit = Visit(
             user_agent=request.headers.get("user-agent"),
-            client=request.client.host if request.client else None,
+            client=client_address_of(request),
             referer=request.headers.get("referer"),
         )
         service.capture.page_view(record.asset_id, visit)
@@ -197,7 +212,10 @@ def _add_pages(app: FastAPI, service: Service) -> None:
         record = await run_in_threadpool(_resolve_embed_url, service, url)
         renditions = await run_in_threadpool(service.renditions.renditions, record.sha256)
         body = oembed_body(base_url, record, renditions, maxwidth, maxheight)
-        return JSONResponse(body, headers={"Cache-Control": "public, max-age=3600"})
+        shared = min(3600, service.settings.shared_cache_seconds)
+        return JSONResponse(
+            body, headers={"Cache-Control": f"public, max-age=3600, s-maxage={shared}"}
+        )
 
     # consumers probe with HEAD before fetching (same answer without the body)
     app.add_api_route("/oembed", oembed, methods=["HEAD"], include_in_schema=False)
@@ -219,6 +237,12 @@ def _add_pages(app: FastAPI, service: Service) -> None:
         return JSONResponse(
             body, status_code=503 if failed else 200, headers={"Cache-Control": "no-store"}
         )
+
+
+def client_address_of(request: Request) -> str:
+    """The request's client address, through the deployment's trusted proxies."""
+    addresses: ClientAddresses = request.app.state.client_addresses
+    return addresses(request.scope)
 
 
 def _resolve_embed_url(service: Service, url: str) -> Any:

@@ -6,7 +6,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from gifdist.accounts.keys import ApiKey, Scope, bearer_token
-from gifdist.web.session import check_csrf
+from gifdist.web.session import COOKIE, check_csrf
 from gifdist.wiring import Service
 
 
@@ -26,7 +26,9 @@ async def authorise(request: Request, scope: Scope) -> ApiKey:
     """
     service = service_of(request)
     token = bearer_token(request.headers.get("authorization"))
-    session = None if token else request.app.state.sessions.read(request)
+    session = None
+    if not token and COOKIE in request.cookies:
+        session = await run_in_threadpool(request.app.state.sessions.read, request)
     if session is not None:
         if request.method not in SAFE_METHODS:
             check_csrf(session, request.headers.get("x-csrf-token"))

@@ -12,9 +12,11 @@ import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from gifdist.errors import GifdistError, TooManyRequests
+from gifdist.observability.metrics import record_client_disconnect
 from gifdist.web.pages.render import error_page
 
 log = logging.getLogger("gifdist.web")
@@ -106,6 +108,17 @@ async def _database_down(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client hung up mid-body: nothing is wrong here, and nobody reads the answer."""
+    path = request.url.path
+    kind = (
+        "upload" if path == "/api/v1/assets" else "report" if path.endswith("/report") else "other"
+    )
+    log.info("client disconnected during %s %s", request.method, path[:200])
+    record_client_disconnect(kind)
+    return Response(status_code=400)  # never sent: the connection is gone
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(request.url.path, 500, "internal_error", "an unexpected error occurred")
@@ -117,4 +130,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     for kind in DATABASE_DOWN:
         app.add_exception_handler(kind, _database_down)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(Exception, _unexpected)

@@ -36,6 +36,8 @@ from gifdist.web.delivery import (
     send_stored,
 )
 from gifdist.web.errors import DATABASE_DOWN, DATABASE_RETRY_AFTER, error_body
+from gifdist.web.middleware.client_ip import ClientAddresses
+from gifdist.web.middleware.security_headers import HTML_SECURITY_HEADERS
 from gifdist.web.pages.embeds import oembed_link
 from gifdist.web.pages.render import asset_context, error_page, render
 from gifdist.wiring import Service
@@ -43,7 +45,15 @@ from gifdist.wiring import Service
 log = logging.getLogger("gifdist.web")
 
 
-IMMUTABLE = "public, max-age=31536000, immutable"
+BROWSER_MAX_AGE = 31536000  # content-addressed bytes never change for a browser
+
+
+def public_bytes_cache_control(shared_seconds: int) -> str:
+    """Long-lived and immutable for browsers; shared caches ask again after
+    ``shared_seconds`` (s-maxage), so a takedown reaches them within that bound."""
+    return f"public, max-age={BROWSER_MAX_AGE}, s-maxage={shared_seconds}, immutable"
+
+
 REVALIDATE = "public, max-age=0, must-revalidate"
 HTML_TYPE = b"text/html; charset=utf-8"
 BEACON_PATH = "/api/v1/events"
@@ -53,9 +63,12 @@ BEACON_TYPES = ("application/json", "text/plain", "")
 class HotPaths:
     """ASGI front that serves short links and GIF bytes, else calls ``app``."""
 
-    def __init__(self, app: ASGIApp, service: Service) -> None:
+    def __init__(self, app: ASGIApp, service: Service, addresses: ClientAddresses) -> None:
         self.app = app
         self.service = service
+        self.client_address = addresses
+        self.shared_seconds = service.settings.shared_cache_seconds
+        self.public_bytes = public_bytes_cache_control(self.shared_seconds)
         self.representations: TTLCache[str, FileRepresentation | StoredRepresentation] = TTLCache(
             50_000, ttl=None
         )
@@ -233,7 +246,7 @@ class HotPaths:
         except GifdistError as exc:
             await _send_json(send, exc.status, error_body(exc.code, exc.message))
             return
-        visit = _visit(scope)
+        visit = _visit(scope, self.client_address(scope))
         capture = self.service.capture
         # from memory when the asset and link are cached (no thread hop), else in a thread
         result = capture.beacon(event, visit, cached_only=True)
@@ -256,7 +269,7 @@ class HotPaths:
         if expired(link):
             await self._send_gone(scope, send, "This link has expired.")
             return
-        visit = _visit(scope)
+        visit = _visit(scope, self.client_address(scope))
         if link.get("password_hash"):
             await self._send_locked(scope, send, link, visit)
             return
@@ -385,7 +398,7 @@ class HotPaths:
         counts_play: bool,
     ) -> None:
         """Signature check, then the bytes; a person's first delivery is a play."""
-        cache_control = IMMUTABLE
+        cache_control = self.public_bytes
         if self.service.signing.needs_signature(record):
             query = scope.get("query_string", b"").decode("latin-1")
             problem = self.service.signing.check(scope["path"], query)
@@ -395,8 +408,11 @@ class HotPaths:
                 return
             # caches may keep it only while the signature is valid
             remaining = remaining_seconds(_query_param(scope, "expires"))
-            kind = "private" if record.private else "public"
-            cache_control = f"{kind}, max-age={remaining}"
+            if record.private:
+                cache_control = f"private, max-age={remaining}"
+            else:
+                shared = min(remaining, self.shared_seconds)
+                cache_control = f"public, max-age={remaining}, s-maxage={shared}"
         if isinstance(rep, FileRepresentation):
             status = await send_file(scope, receive, send, rep, cache_control=cache_control)
         elif self.service.settings.delivery == "redirect":
@@ -406,7 +422,9 @@ class HotPaths:
                 scope, receive, send, rep, self.service.blobs, cache_control=cache_control
             )
         if counts_play and scope["method"] == "GET" and _is_first_delivery(status, scope):
-            self.service.capture.delivery(record.asset_id, _visit(scope))
+            self.service.capture.delivery(
+                record.asset_id, _visit(scope, self.client_address(scope))
+            )
 
 
 async def _presign(service: Service, sha256: str) -> str:
@@ -433,18 +451,13 @@ def remaining_seconds(expires: str | None) -> int:
         return 0
 
 
-def _visit(scope: Scope) -> Visit:
+def _visit(scope: Scope, client: str) -> Visit:
     return Visit(
         user_agent=_header(scope, b"user-agent"),
-        client=_client(scope),
+        client=client,
         referer=_header(scope, b"referer"),
         via=_query_param(scope, "via"),
     )
-
-
-def _client(scope: Scope) -> str | None:
-    client = scope.get("client")
-    return str(client[0]) if client else None
 
 
 def _query_param(scope: Scope, name: str) -> str | None:
@@ -509,7 +522,7 @@ async def _send_html(
         (b"content-type", HTML_TYPE),
         (b"content-length", str(len(body)).encode()),
         (b"cache-control", cache.encode()),
-        (b"x-content-type-options", b"nosniff"),
+        *HTML_SECURITY_HEADERS,
     ]
     if vary:
         headers.append((b"vary", b"User-Agent"))

@@ -22,6 +22,7 @@ BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/201001
 
 CONF = """
 {user}
+{modules}
 worker_processes 1;
 daemon off;
 pid {root}/nginx.pid;
@@ -41,9 +42,11 @@ http {{
       proxy_pass {upstream};
       proxy_cache gifs;
       proxy_cache_revalidate on;
+      proxy_cache_key $uri$is_args$args;
       proxy_http_version 1.1;
       add_header X-Cache-Status $upstream_cache_status always;
     }}
+    {purge}
   }}
 }}
 """
@@ -61,19 +64,47 @@ def nginx_binary() -> str:
     return found
 
 
+PURGE_MODULE = Path("/usr/lib/nginx/modules/ngx_http_cache_purge_module.so")
+
+
+def purge_module() -> Path:
+    if not PURGE_MODULE.exists():
+        message = (
+            "nginx's cache-purge module is not installed (Debian package "
+            "'libnginx-mod-http-cache-purge'; make test installs it)"
+        )
+        if REQUIRE_SERVICES:
+            pytest.fail(message)
+        pytest.skip(message)
+    return PURGE_MODULE
+
+
 @contextmanager
-def caching_proxy(upstream: str, root: Path) -> Iterator[str]:
+def caching_proxy(
+    upstream: str, root: Path, *, port: int | None = None, purge: bool = False
+) -> Iterator[str]:
     binary = nginx_binary()
     root.mkdir(parents=True, exist_ok=True)
     root.chmod(0o755)
     for sub in ("tmp", "cache"):
         (root / sub).mkdir()
         (root / sub).chmod(0o777)  # nginx workers may run as another user
-    port = free_port()
+    port = port or free_port()
+    modules = f"load_module {purge_module()};" if purge else ""
+    purging = (
+        "location ~ ^/purge(/.*)$ { allow 127.0.0.1; deny all; "
+        "proxy_cache_purge gifs $1$is_args$args; }"
+        if purge
+        else ""
+    )
     conf = root / "nginx.conf"
     # as root, nginx workers switch to nobody, who cannot enter pytest's 0700 temp dirs
     user = "user root;" if os.geteuid() == 0 else ""
-    conf.write_text(CONF.format(user=user, root=root, port=port, upstream=upstream))
+    conf.write_text(
+        CONF.format(
+            user=user, modules=modules, purge=purging, root=root, port=port, upstream=upstream
+        )
+    )
     proc = subprocess.Popen(
         [binary, "-c", str(conf), "-p", str(root)],
         stdout=subprocess.DEVNULL,
@@ -118,6 +149,7 @@ def test_gifs_are_cached_revalidated_and_ranged_through_the_proxy(tmp_path: Path
             assert second.headers["x-cache-status"] == "HIT" and second.content == data
             assert second.headers["etag"] == f'"{asset["sha256"]}"'
             assert "immutable" in second.headers["cache-control"]
+            assert "s-maxage=60" in second.headers["cache-control"]
 
             not_modified = http.get(path, headers={"If-None-Match": second.headers["etag"]})
             assert not_modified.status_code == 304 and not_modified.content == b""
@@ -133,3 +165,170 @@ def test_gifs_are_cached_revalidated_and_ranged_through_the_proxy(tmp_path: Path
             missing = http.get("/a/0123456789abcdef.gif")
             assert missing.status_code == 404
             assert http.get("/a/0123456789abcdef.gif").headers["x-cache-status"] != "HIT"
+
+
+ADMIN = {"Authorization": f"Bearer {SERVER_KEY}"}
+
+
+def _upload(origin: httpx.Client, seed: int) -> str:
+    data = make_gif(width=32, height=32, frames=2, seed=seed)
+    response = origin.post("/api/v1/assets", files={"file": ("a.gif", data, "image/gif")})
+    assert response.status_code == 201, response.text
+    asset_id: str = response.json()["asset_id"]
+    return asset_id
+
+
+def _cached(http: httpx.Client, path: str) -> None:
+    assert http.get(path).headers["x-cache-status"] == "MISS"
+    hit = http.get(path)
+    assert hit.status_code == 200 and hit.headers["x-cache-status"] == "HIT"
+
+
+def _seconds_until_refused(http: httpx.Client, path: str, limit: float) -> float:
+    """How long the proxy keeps serving ``path`` (fails past ``limit`` seconds)."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        if http.get(path).status_code != 200:
+            return time.monotonic() - started
+        time.sleep(0.1)
+    raise AssertionError(f"the proxy still serves {path} after {limit} s")
+
+
+def test_a_gif_made_private_leaves_the_proxy_within_the_shared_cache_window(
+    tmp_path: Path,
+) -> None:
+    """No purge configured: s-maxage alone bounds how long the proxy serves it."""
+    window = 2
+    with (
+        running_server(tmp_path, GIFDIST_SHARED_CACHE_SECONDS=str(window)) as server,
+        httpx.Client(base_url=server.base, timeout=10, headers=ADMIN) as origin,
+        caching_proxy(server.base, tmp_path / "nginx") as proxy,
+        httpx.Client(base_url=proxy, timeout=10, headers=BROWSER) as http,
+    ):
+        asset_id = _upload(origin, seed=31)
+        path = f"/a/{asset_id}.gif"
+        _cached(http, path)
+        assert (
+            http.get(path)
+            .headers["cache-control"]
+            .startswith(f"public, max-age=31536000, s-maxage={window}")
+        )
+        private = origin.patch(f"/api/v1/assets/{asset_id}", json={"private": True})
+        assert private.status_code == 200
+        assert _seconds_until_refused(http, path, limit=window + 2.0) <= window + 1.0
+        assert http.get(path).status_code == 403
+
+
+def test_rejected_and_reported_gifs_are_purged_from_the_proxy_at_once(tmp_path: Path) -> None:
+    """With a purge URL, takedowns reach the proxy long before a (here: one hour) s-maxage."""
+    proxy_port = free_port()
+    env = {
+        "GIFDIST_SHARED_CACHE_SECONDS": "3600",
+        "GIFDIST_CACHE_PURGE_URLS": f'["http://127.0.0.1:{proxy_port}/purge"]',
+        "GIFDIST_REPORT_THRESHOLD": "1",
+    }
+    with (
+        running_server(tmp_path, **env) as server,
+        httpx.Client(base_url=server.base, timeout=10, headers=ADMIN) as origin,
+        caching_proxy(server.base, tmp_path / "nginx", port=proxy_port, purge=True) as proxy,
+        httpx.Client(base_url=proxy, timeout=10, headers=BROWSER) as http,
+    ):
+        rejected, reported, untouched = (_upload(origin, seed=n) for n in (41, 42, 43))
+        for asset_id in (rejected, reported, untouched):
+            _cached(http, f"/a/{asset_id}.gif")
+        decision = origin.post(
+            f"/api/v1/moderation/assets/{rejected}/decision", json={"decision": "reject"}
+        )
+        assert decision.status_code == 200, decision.text
+        report = httpx.post(f"{server.base}/api/v1/assets/{reported}/report", json={})
+        assert report.json()["under_review"] is True
+        for asset_id in (rejected, reported):
+            assert _seconds_until_refused(http, f"/a/{asset_id}.gif", limit=5.0) < 5.0
+            assert http.get(f"/a/{asset_id}.gif").status_code == 404
+        still = http.get(f"/a/{untouched}.gif")
+        assert still.status_code == 200 and still.headers["x-cache-status"] == "HIT"
+
+
+REFERENCE_CONF = Path(__file__).parents[2] / "deploy" / "nginx.conf"
+
+
+def reference_conf(root: Path, port: int, upstream: str) -> str:
+    """deploy/nginx.conf, pointed at a test server and a temporary directory."""
+    text = REFERENCE_CONF.read_text()
+    host_port = upstream.removeprefix("http://")
+    replacements = {
+        "server app1:8000; server app2:8000;": f"server {host_port};",
+        "listen 80;": f"listen 127.0.0.1:{port};",
+        "/var/cache/nginx": str(root / "cache"),
+        "load_module modules/": f"load_module {PURGE_MODULE.parent}/",
+        "http {": (
+            f"http {{ access_log off; client_body_temp_path {root}/tmp; proxy_temp_path {root}/tmp;"
+        ),
+    }
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    user = "user root;" if os.geteuid() == 0 else ""
+    return f"{user}\npid {root}/nginx.pid;\nerror_log {root}/error.log warn;\ndaemon off;\n" + text
+
+
+@contextmanager
+def reference_proxy(upstream: str, root: Path, port: int) -> Iterator[str]:
+    binary, _ = nginx_binary(), purge_module()
+    for sub in ("tmp", "cache"):
+        (root / sub).mkdir(parents=True)
+        (root / sub).chmod(0o777)
+    root.chmod(0o755)
+    conf = root / "nginx.conf"
+    conf.write_text(reference_conf(root, port, upstream))
+    proc = subprocess.Popen([binary, "-c", str(conf), "-p", str(root)], stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                httpx.get(base + "/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"nginx did not start: {proc.stderr}") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_the_reference_nginx_keeps_clients_from_naming_their_own_address(
+    tmp_path: Path,
+) -> None:
+    """Through deploy/nginx.conf, a client rotating Forwarded/X-Forwarded-For values is
+    still one client to the sign-in limit, and purges reach the cache."""
+    port = free_port()
+    env = {
+        "GIFDIST_RATE_LIMITS": "on",
+        "GIFDIST_RATE_LIMIT_SIGNIN": "2",
+        "GIFDIST_TRUSTED_PROXIES": '["127.0.0.1"]',
+        "GIFDIST_CACHE_PURGE_URLS": f'["http://127.0.0.1:{port}/purge"]',
+        "GIFDIST_SHARED_CACHE_SECONDS": "3600",
+    }
+    with (
+        running_server(tmp_path, **env) as server,
+        reference_proxy(server.base, tmp_path / "nginx", port) as proxy,
+        httpx.Client(base_url=proxy, timeout=10, headers=BROWSER) as http,
+    ):
+        statuses = [
+            http.post(
+                "/signin",
+                data={"key": "wrong"},
+                headers={"Forwarded": f"for=192.0.2.{n}", "X-Forwarded-For": f"192.0.2.{n}"},
+            ).status_code
+            for n in range(4)
+        ]
+        assert statuses[:2] == [401, 401] and statuses[2:] == [429, 429], statuses
+
+        with httpx.Client(base_url=server.base, timeout=10, headers=ADMIN) as origin:
+            asset_id = _upload(origin, seed=51)
+            _cached(http, f"/a/{asset_id}.gif")
+            origin.patch(f"/api/v1/assets/{asset_id}", json={"private": True})
+        assert _seconds_until_refused(http, f"/a/{asset_id}.gif", limit=5.0) < 5.0

@@ -39,7 +39,7 @@ def test_full_response_headers(served: tuple[TestClient, str, dict]) -> None:
     assert response.status_code == 200 and response.content == DATA
     assert response.headers["etag"] == f'"{asset["sha256"]}"'
     assert response.headers["accept-ranges"] == "bytes"
-    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert response.headers["cache-control"] == "public, max-age=31536000, s-maxage=60, immutable"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "default-src 'none'" in response.headers["content-security-policy"]
     assert email.utils.parsedate_to_datetime(response.headers["last-modified"])

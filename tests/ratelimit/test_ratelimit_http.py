@@ -147,21 +147,31 @@ def test_unreachable_redis_refuses_when_configured(tmp_path: Path) -> None:
     assert health.status_code == 200
 
 
-def test_a_beacon_flood_from_one_visitor_is_refused(tmp_path: Path) -> None:
+def test_a_beacon_flood_from_one_client_is_refused_whatever_its_user_agent(
+    tmp_path: Path,
+) -> None:
     settings = make_settings(
-        tmp_path, f"sqlite:///{tmp_path / 'b.sqlite'}", rate_limits="on", rate_limit_beacons=3
+        tmp_path,
+        f"sqlite:///{tmp_path / 'b.sqlite'}",
+        rate_limits="on",
+        rate_limit_beacons=3,
+        trusted_proxies=["127.0.0.1"],
     )
     service = Service(settings)
     try:
-        with TestClient(create_app(service=service)) as client:
+        proxy = ("127.0.0.1", 50000)
+        with TestClient(create_app(service=service), client=proxy) as client:
             body = {"asset_id": "0123456789abcdef", "event_type": "play"}
+            one = {"X-Forwarded-For": "198.51.100.7"}
             flood = [
-                client.post("/api/v1/events", json=body, headers={"User-Agent": "storm/1"})
-                for _ in range(5)
+                client.post("/api/v1/events", json=body, headers={**one, "User-Agent": f"ua/{n}"})
+                for n in range(5)
             ]
             assert [r.status_code for r in flood] == [202, 202, 202, 429, 429]
             assert flood[3].json()["error"]["code"] == "rate_limited"
-            other = client.post("/api/v1/events", json=body, headers={"User-Agent": "calm/2"})
-            assert other.status_code == 202  # another visitor has its own budget
+            other = client.post(
+                "/api/v1/events", json=body, headers={"X-Forwarded-For": "198.51.100.8"}
+            )
+            assert other.status_code == 202  # another client has its own budget
     finally:
         service.close()

@@ -219,3 +219,14 @@ def test_moderator_approves_a_reported_gif(server: RunningServer) -> None:
         check_page(page, "moderation-audit")
         assert httpx.get(f"{server.base}/a/{asset['asset_id']}").status_code == 200
         assert errors == []
+
+
+def test_api_docs_render_offline_from_the_package_under_their_csp(server: RunningServer) -> None:
+    requested: list[str] = []
+    with browser_page() as (page, errors):
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(f"{server.base}/api/v1/docs")
+        page.wait_for_selector(".opblock", timeout=15_000)
+        assert "/api/v1/assets" in page.inner_text("#swagger-ui")
+        assert errors == []  # a blocked script or a CSP violation is a console error
+    assert requested and all(url.startswith(server.base) for url in requested), requested

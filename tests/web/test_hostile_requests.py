@@ -146,3 +146,163 @@ def test_public_routes_survive_hostile_segments(client: TestClient, path: str) -
     for segment in HOSTILE_SEGMENTS:
         response = client.get(path.format(segment), headers={"User-Agent": "Mozilla/5.0"})
         assert_clean(response, (path, segment))
+
+
+# Against a real server: the holes closed after an attack on a running one -----------
+
+HOSTILE_HEADERS = st.dictionaries(
+    st.sampled_from(
+        [
+            "Host",
+            "Forwarded",
+            "X-Forwarded-For",
+            "Origin",
+            "Sec-Fetch-Site",
+            "Cookie",
+            "User-Agent",
+            "Referer",
+        ]
+    ),
+    st.sampled_from(
+        [
+            "evil.example",
+            "for=1.2.3.4",
+            'for="[2001:db8::1]:99", for=unknown',
+            "1.1.1.1, 10.0.0.1",
+            "https://evil.example",
+            "null",
+            "cross-site",
+            "same-site",
+            "gifdist_session=forged.value.sig",
+            "Slackbot-LinkExpanding 1.0",
+            "\u202e".encode().decode("latin-1"),  # raw UTF-8 bytes on the wire
+            "",
+        ]
+    ),
+    max_size=5,
+).map(lambda headers: {k: v.encode("latin-1") for k, v in headers.items()})
+LINK_BODIES = st.fixed_dictionaries(
+    {},
+    optional={
+        "title": json_values | st.sampled_from(["free money now", "p0rn", "Monday mood"]),
+        "tags": json_values | st.just(["gore"]),
+        "via": json_values,
+    },
+)
+NUMBERISH = st.sampled_from([True, False, "60", 60.5, None, [], {}, 10**30, -1])
+
+
+@pytest.mark.server
+def test_a_running_server_keeps_the_closed_holes_closed(tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+    from servers import SERVER_KEY, running_server
+
+    env = {
+        "GIFDIST_TRUSTED_PROXIES": '["127.0.0.1"]',
+        "GIFDIST_MODERATION": "sync",
+        "GIFDIST_MODERATION_STRICT": "false",
+    }
+    with (
+        running_server(tmp_path, **env) as server,
+        httpx.Client(base_url=server.base, timeout=15) as http,
+    ):
+        admin = {"Authorization": f"Bearer {SERVER_KEY}"}
+        data = make_gif(seed=91)
+        owned = http.post(
+            "/api/v1/assets",
+            files={"file": ("a.gif", data, "image/gif")},
+            data={"title": "owner secret title"},
+            headers=admin,
+        ).json()
+        asset_id = owned["asset_id"]
+        port = server.base.rsplit(":", 1)[1]
+        created = subprocess.run(
+            [sys.executable, "-m", "gifdist.cli", "keys", "create", "stranger"],
+            env={**os.environ, "GIFDIST_DATA_DIR": str(tmp_path / f"data-{port}")},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        callers = {
+            "admin": admin,
+            "stranger": {"Authorization": f"Bearer {created.stdout.strip().splitlines()[-1]}"},
+            "nobody": {},
+        }
+        probes = [
+            ("GET", f"/a/{asset_id}/"),
+            ("GET", "/api/v1/docs/"),
+            ("POST", "/signin"),
+            ("POST", "/signout"),
+            ("GET", "/"),
+            ("GET", f"/a/{asset_id}"),
+            ("POST", f"/api/v1/assets/{asset_id}/links"),
+            ("POST", f"/api/v1/assets/{asset_id}/signed-url"),
+            ("PATCH", f"/api/v1/assets/{asset_id}"),
+        ]
+
+        @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @given(
+            probe=st.sampled_from(probes),
+            headers=HOSTILE_HEADERS,
+            link=LINK_BODIES,
+            number=NUMBERISH,
+            caller=st.sampled_from(sorted(callers)),
+        )
+        def check(probe, headers, link, number, caller) -> None:  # type: ignore[no-untyped-def]
+            method, path = probe
+            as_admin = caller == "admin"
+            sent = {**headers, **callers[caller]}
+            body: Any = None
+            if path.endswith("/links"):
+                body = link
+            elif path.endswith("/signed-url"):
+                body = {"expires_in": number}
+            elif method == "PATCH":
+                body = {"private": number}
+            form = {"key": SERVER_KEY} if path in ("/signin", "/signout") else None
+            try:
+                if body is not None:  # json.dumps, like a hostile client: Infinity too
+                    sent = {**sent, "Content-Type": "application/json"}
+                response = http.request(
+                    method,
+                    path,
+                    headers=sent,
+                    content=None if body is None else json.dumps(body).encode(),
+                    data=form,
+                    follow_redirects=False,
+                )
+            except httpx.LocalProtocolError:
+                return  # the client itself refused to send that header value
+            context = (method, path, headers, body, caller)
+            assert_clean(response, context)
+            location = response.headers.get("location")
+            if location and location.startswith("http"):
+                assert location.startswith(server.base), context  # never from Host
+            if response.headers.get("content-type", "").startswith("text/html"):
+                assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+                assert response.headers["x-frame-options"] == "DENY"
+            if path == "/signin" and (
+                headers.get("Sec-Fetch-Site") in (b"cross-site", b"same-site")
+                or headers.get("Origin") in (b"https://evil.example", b"null")
+            ):
+                assert response.status_code == 403 and "set-cookie" not in response.headers
+            if body is not None and not as_admin:
+                assert response.status_code in (401, 403, 404, 422), context
+            if isinstance(number, bool) and path.endswith("/signed-url"):
+                assert response.status_code in (401, 422), context
+            if path.endswith("/links") and response.status_code == 201:
+                assert as_admin, context
+                title = link.get("title")
+                assert title not in ("free money now", "p0rn"), context
+                assert link.get("tags") != ["gore"], context
+            if path.endswith("/links") and not as_admin:
+                assert "owner secret title" not in response.text, context
+
+        check()
+        # nothing stored was damaged (the admin's probes may have made it private)
+        http.patch(f"/api/v1/assets/{asset_id}", json={"private": False}, headers=admin)
+        assert http.get(f"/a/{asset_id}.gif").content == data

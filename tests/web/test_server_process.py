@@ -54,7 +54,7 @@ def test_upload_share_unfurl_redirect_and_download(server: RunningServer) -> Non
         assert gif.headers["etag"] == f'"{asset["sha256"]}"'
         assert gif.headers["content-type"] == "image/gif"
         assert gif.headers["content-length"] == str(len(data))
-        assert gif.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert gif.headers["cache-control"] == "public, max-age=31536000, s-maxage=60, immutable"
         assert gif.headers["x-content-type-options"] == "nosniff"
         assert gif.headers["accept-ranges"] == "bytes" and "last-modified" in gif.headers
         head = http.head(f"/a/{asset['asset_id']}.gif")

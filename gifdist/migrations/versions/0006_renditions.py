@@ -1,7 +1,7 @@
 """renditions of each content (MP4, WebP, stills, tiny versions) and their job queue
 
 Revision ID: 0006
-Revises: 0013
+Revises: 0005
 Create Date: 2026-12-01 09:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0013"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -31,7 +31,7 @@ router.include_router(manage_router)
 class LinkRequest(BaseModel):
     """Body of ``POST /api/v1/assets/{asset_id}/links``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # true is not 1, "1" is not 1
 
     title: str | None = Field(None, description="Title shown in link previews.")
     tags: list[str] | str | None = Field(None, description="Tags, a list or comma-separated.")
@@ -155,7 +155,7 @@ async def create_link(asset_id: str, body: LinkRequest, request: Request) -> dic
 class AssetChange(BaseModel):
     """Body of ``PATCH /api/v1/assets/{asset_id}``: any of the fields."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # true is not 1, "1" is not 1
 
     title: str | None = Field(None, description="The GIF's title.")
     tags: list[str] | str | None = Field(None, description="Tags, a list or comma-separated.")
@@ -166,7 +166,7 @@ class AssetChange(BaseModel):
 
 
 class SignedUrlRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # true is not 1, "1" is not 1
 
     expires_in: int = Field(3600, description="Seconds the URLs stay valid.")
 
@@ -211,11 +211,15 @@ async def signed_url(asset_id: str, body: SignedUrlRequest, request: Request) ->
 
 @router.get("/links/{code}", summary="Describe a short link")
 async def get_link(code: str, request: Request) -> dict[str, Any]:
+    """The link and its click count, for its GIF's uploader and admins (the same
+    policy as the link's stats)."""
     service = service_of(request)
-    await authorise(request, Scope.READ)
+    key = await authorise(request, Scope.READ)
     link = await run_in_threadpool(service.sharing.get, code)
     if link is None:
         raise NotFound(f"no short link {code[:64]!r}")
+    record = await run_in_threadpool(service.catalog.require, link["asset_id"])
+    service.access.check_stats(key, record)
     metrics = await run_in_threadpool(service.tracker.get_short_link_metrics, link["short_code"])
     return {**service.sharing.to_json(link), "clicks": metrics["clicks"]}
 

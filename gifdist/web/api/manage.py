@@ -69,7 +69,7 @@ async def list_links(request: Request) -> dict[str, Any]:
 class LinkChange(BaseModel):
     """Body of ``PATCH /api/v1/links/{code}``: any of the fields."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # true is not 1, "1" is not 1
 
     title: str | None = Field(None, description="Title shown in link previews.")
     tags: list[str] | str | None = Field(None, description="Tags, a list or comma-separated.")

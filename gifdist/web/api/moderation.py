@@ -24,7 +24,7 @@ MAX_REPORT_BYTES = 4096
 class Decision(BaseModel):
     """Body of ``POST /api/v1/moderation/assets/{asset_id}/decision``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # true is not 1, "1" is not 1
 
     decision: str = Field(..., max_length=16, description="approve, reject or flag")
     notes: str = Field("", max_length=5000, description="Why (kept in the audit trail).")
@@ -50,7 +50,7 @@ async def report_asset(asset_id: str, request: Request) -> JSONResponse:
         if not isinstance(data, dict) or set(data) - {"reason"}:
             raise InvalidInput('the report is a JSON object {"reason": "…"}', code="bad_report")
         reason = data.get("reason")
-    client = request.client.host if request.client else None
+    client = request.app.state.client_addresses(request.scope)
     result = await run_in_threadpool(service.review.report, asset_id, reason, client)
     return JSONResponse(result, status_code=202)
 

@@ -1,10 +1,16 @@
-"""The client's address, believing forwarding headers only from trusted proxies.
+"""The client's address, believing a forwarding header only from trusted proxies.
 
-``X-Forwarded-For`` and ``Forwarded`` are read right to left, skipping hops that are
-themselves trusted proxies; the first untrusted hop is the client. A request
-straight from an untrusted peer is judged by the peer address alone, so a client
-cannot spoof its address by sending the header itself. IPv4-mapped IPv6
-addresses (``::ffff:1.2.3.4``) are reported as the IPv4 address they carry.
+Exactly one header is believed: the one the operator names in
+``GIFDIST_CLIENT_IP_HEADER`` (``x-forwarded-for`` by default, or ``forwarded``);
+the other is ignored even from a trusted proxy, so a client cannot slip its own
+``Forwarded: for=…`` past a proxy that only appends to ``X-Forwarded-For``. The
+header is read right to left, skipping hops that are themselves trusted proxies;
+the first untrusted hop is the client. A request straight from an untrusted peer
+is judged by the peer address alone. IPv4-mapped IPv6 addresses
+(``::ffff:1.2.3.4``) are reported as the IPv4 address they carry.
+
+Every place that needs the client (rate limits, reports, visitor ids, page views)
+asks the one ``ClientAddresses`` built from the settings.
 """
 
 from __future__ import annotations
@@ -47,19 +53,31 @@ def _trusted(address: IPAddress, networks: Sequence[IPNetwork]) -> bool:
     return any(address.version == net.version and address in net for net in networks)
 
 
-def _forwarded_chain(headers: Iterable[tuple[bytes, bytes]]) -> list[str]:
-    forwarded: list[str] = []
-    x_forwarded: list[str] = []
+CLIENT_IP_HEADERS = ("x-forwarded-for", "forwarded")
+
+
+def _forwarded_chain(headers: Iterable[tuple[bytes, bytes]], header: str) -> list[str]:
+    """The hops named by ``header`` only (every occurrence, in order)."""
+    name = header.encode()
+    hops: list[str] = []
     for key, value in headers:
-        if key == b"forwarded":
-            forwarded += _FORWARDED_FOR.findall(value.decode("latin-1"))
-        elif key == b"x-forwarded-for":
-            x_forwarded += [part for part in value.decode("latin-1").split(",") if part.strip()]
-    return forwarded or x_forwarded
+        if key != name:
+            continue
+        text = value.decode("latin-1")
+        if name == b"forwarded":
+            hops += _FORWARDED_FOR.findall(text)
+        else:
+            hops += [part for part in text.split(",") if part.strip()]
+    return hops
 
 
-def client_address(scope: MutableMapping[str, Any], trusted: Sequence[IPNetwork]) -> str:
-    """The best-known client address for an ASGI ``scope`` (``"unknown"`` if none)."""
+def client_address(
+    scope: MutableMapping[str, Any],
+    trusted: Sequence[IPNetwork],
+    header: str = "x-forwarded-for",
+) -> str:
+    """The best-known client address for an ASGI ``scope`` (``"unknown"`` if none),
+    believing only ``header`` and only from ``trusted`` peers."""
     peer_info = scope.get("client")
     peer = normalise(str(peer_info[0])) if peer_info else None
     if peer is None:
@@ -67,7 +85,7 @@ def client_address(scope: MutableMapping[str, Any], trusted: Sequence[IPNetwork]
     if not trusted or not _trusted(peer, trusted):
         return str(peer)
     client = peer
-    for hop in reversed(_forwarded_chain(scope.get("headers", ()))[:64]):
+    for hop in reversed(_forwarded_chain(scope.get("headers", ()), header)[-64:]):
         address = normalise(hop)
         if address is None:
             break
@@ -75,3 +93,35 @@ def client_address(scope: MutableMapping[str, Any], trusted: Sequence[IPNetwork]
         if not _trusted(address, trusted):
             break
     return str(client)
+
+
+class ClientAddresses:
+    """The deployment's one way to tell who the client is (trusted proxies + header)."""
+
+    def __init__(self, trusted: Sequence[IPNetwork], header: str = "x-forwarded-for") -> None:
+        if header not in CLIENT_IP_HEADERS:
+            raise ValueError(f"client IP header must be one of {', '.join(CLIENT_IP_HEADERS)}")
+        self.trusted = tuple(trusted)
+        self.header = header
+        self._peers: dict[str, str] = {}  # peer as the server gave it → normalised
+
+    @classmethod
+    def from_settings(cls, trusted_proxies: Iterable[str], header: str) -> ClientAddresses:
+        return cls(parse_networks(trusted_proxies), header)
+
+    def __call__(self, scope: MutableMapping[str, Any]) -> str:
+        """The client address of ``scope`` (``"unknown"`` when the server gave none)."""
+        if not self.trusted:  # the common case: nothing to believe but the peer
+            peer = scope.get("client")
+            if not peer:
+                return "unknown"
+            raw = str(peer[0])
+            known = self._peers.get(raw)
+            if known is None:  # parsing an address costs more than the rest of a hit
+                address = normalise(raw)
+                known = "unknown" if address is None else str(address)
+                if len(self._peers) >= 16_384:
+                    self._peers.clear()
+                self._peers[raw] = known
+            return known
+        return client_address(scope, self.trusted, self.header)

@@ -38,7 +38,7 @@ from gifdist.ratelimit.limiter import (
     combine_decisions,
 )
 from gifdist.web.errors import error_body
-from gifdist.web.middleware.client_ip import IPNetwork, client_address, parse_networks
+from gifdist.web.middleware.client_ip import ClientAddresses
 
 log = logging.getLogger("gifdist.ratelimit")
 
@@ -162,13 +162,14 @@ class RateLimitMiddleware:
         app: ASGIApp,
         settings: Settings,
         backend: ResilientBackend,
+        addresses: ClientAddresses,
         *,
         on_refusal: Callable[[str], None] | None = None,
     ) -> None:
         self.app = app
         self.policies = build_policies(settings)
         self.backend = backend
-        self.trusted: tuple[IPNetwork, ...] = parse_networks(settings.trusted_proxies)
+        self.client_address = addresses
         self.on_refusal = on_refusal
         self._in_thread = backend.primary is not None
 
@@ -220,12 +221,8 @@ class RateLimitMiddleware:
             for key, value in scope["headers"]:
                 if key == b"authorization" and value[:7].lower() == b"bearer ":
                     return "key:" + hashlib.sha256(value[7:].strip()).hexdigest()[:32]
-        address = client_address(scope, self.trusted)
-        if policy.name == "beacons":
-            agent = next((v for k, v in scope["headers"] if k == b"user-agent"), b"")
-            digest = hashlib.sha256(address.encode() + b"\0" + agent[:512]).hexdigest()[:32]
-            return "visitor:" + digest
-        return "ip:" + address
+        # by address alone: a client that rotates its User-Agent is still one client
+        return "ip:" + self.client_address(scope)
 
 
 def _json_error(status: int, code: str, message: str, headers: dict[str, str]) -> JSONResponse:

@@ -21,7 +21,7 @@ from gifdist.errors import GifdistError, InvalidInput, NotFound, Unauthorized
 from gifdist.media.rendition_store import rendition_url
 from gifdist.media.renditions import RenditionKind
 from gifdist.web.pages.render import render
-from gifdist.web.session import Session, SessionCodec, check_csrf
+from gifdist.web.session import COOKIE, Session, SessionCodec, check_csrf, check_same_origin
 from gifdist.wiring import Service
 
 router = APIRouter(include_in_schema=False)
@@ -79,7 +79,9 @@ def _sessions(request: Request) -> SessionCodec:
 
 async def current_user(request: Request) -> User | None:
     """The signed-in session and its key, or None."""
-    session = _sessions(request).read(request)
+    if COOKIE not in request.cookies:
+        return None
+    session = await run_in_threadpool(_sessions(request).read, request)
     if session is None:
         return None
     try:
@@ -157,22 +159,27 @@ async def signin(
     next: str = Form("/upload", max_length=2048),
 ) -> Response:
     service = _service(request)
+    check_same_origin(request, service.settings.base_url)  # no signing people in from afar
     try:
         api_key = await run_in_threadpool(service.keys.verify, key.strip())
     except Unauthorized as exc:
         return page("signin.html", None, status=401, next=_safe_next(next), error=exc.message)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    _sessions(request).issue(response, api_key.key_id)
+    await run_in_threadpool(_sessions(request).issue, response, api_key.key_id)
     return response
 
 
 @router.post("/signout")
 async def signout(request: Request, csrf: str = Form("", max_length=256)) -> Response:
-    session = _sessions(request).read(request)
+    """End the session server side (a copied cookie stops working too)."""
+    check_same_origin(request, _service(request).settings.base_url)
+    codec = _sessions(request)
+    session = await run_in_threadpool(codec.read, request)
     if session is not None:
         check_csrf(session, csrf)
+        await run_in_threadpool(codec.end, session)
     response = RedirectResponse("/", status_code=303)
-    _sessions(request).clear(response)
+    codec.clear(response)
     return response
 
 
@@ -541,23 +548,20 @@ def _audit_entries(service: Service, query: AuditQuery) -> list[dict[str, Any]]:
     return [entry.to_dict() for entry in reversed(entries)]
 
 
-FRAME_PREVIEWS = 10
-
-
 def _queue_items(service: Service, status: str) -> list[dict[str, Any]]:
+    """The queue with each GIF's stored review frames (rendered at scan time; this
+    page never decodes a GIF)."""
     if status not in dict(QUEUE_FILTERS):
         raise InvalidInput("status must be flagged or pending", code="bad_status")
     items: list[dict[str, Any]] = service.review.queue(status or None, 50, 0)
-    for position, item in enumerate(items):
-        item["frames"] = []
-        if position < FRAME_PREVIEWS:  # decoding costs; the rest show theirs when reached
-            try:
-                item["frames"] = [
-                    {k: v for k, v in f.items() if k != "png"}
-                    for f in service.frames.sampled(item["asset_id"])
-                ]
-            except (GifdistError, OSError, ValueError):
-                item["frames"] = []  # bytes elsewhere or unreadable: the GIF is still shown
+    for item in items:
+        try:
+            item["frames"] = [
+                {k: v for k, v in f.items() if k != "png"}
+                for f in service.frames.sampled(item["asset_id"], render_missing=False)
+            ]
+        except GifdistError:
+            item["frames"] = []  # gone meanwhile: the GIF is still listed
     return items
 
 
