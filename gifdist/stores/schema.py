@@ -207,3 +207,31 @@ analytics_totals = Table(
     Column("event_type", String(8), primary_key=True),
     Column("count", BigInteger, nullable=False),
 )
+
+# The search index: one row per public GIF with its analysed terms (space-separated).
+# SQLite indexes ``terms`` in the FTS5 table ``search_fts`` (rowid = doc_id);
+# PostgreSQL in a GIN index over ``array_to_tsvector(string_to_array(terms, ' '))``.
+# Both are created by migration 0007 (they are dialect-specific, so not declared here).
+search_documents = Table(
+    "search_documents",
+    metadata,
+    Column("doc_id", Integer, primary_key=True, autoincrement=True),
+    Column("asset_id", String(64), nullable=False, unique=True),
+    Column("title", Text, nullable=False, default=""),
+    Column("tags", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("language", String(32), nullable=False),
+    Column("title_terms", Text, nullable=False, default=""),
+    Column("tag_terms", Text, nullable=False, default=""),
+    Column("terms", Text, nullable=False, default=""),
+)
+
+# Tags of indexed GIFs, one row each, for categories, autocomplete and related tags.
+search_tags = Table(
+    "search_tags",
+    metadata,
+    Column("asset_id", String(64), primary_key=True),
+    Column("tag_key", Text, primary_key=True),
+    Column("tag", Text, nullable=False),
+    Index("ix_search_tags_tag_key", "tag_key"),
+)
