@@ -10,6 +10,13 @@ trending and featured lists.
 
 from gifdist.search._analyzer import MAX_QUERY_TERMS, NO_STEMMING, Analyzer, QueryTerm, languages
 from gifdist.search._catalog import MAX_QUERY_CHARS, Category, SearchCatalog
+from gifdist.search._media import (
+    Rendition,
+    RenditionKind,
+    RenditionLookup,
+    media_of,
+    no_renditions,
+)
 from gifdist.search._memory import MemorySearchStore
 from gifdist.search._model import (
     DESCRIPTION_WEIGHT,
@@ -44,12 +51,17 @@ __all__ = [
     "MemorySearchStore",
     "QueryTerm",
     "RecentActivity",
+    "Rendition",
+    "RenditionKind",
+    "RenditionLookup",
     "SearchCatalog",
     "SearchDocument",
     "SearchPage",
     "SearchStore",
     "TagCount",
     "languages",
+    "media_of",
+    "no_renditions",
     "tag_key",
     "trending_scores",
 ]

@@ -27,6 +27,7 @@ from gifdist.observability.metrics import (
 )
 from gifdist.observability.tracing import flush_spans, tracer_for
 from gifdist.web.api import core as api
+from gifdist.web.api import giphy, tenor
 from gifdist.web.errors import install_error_handlers
 from gifdist.web.hotpath import REVALIDATE, HotPaths, remaining_seconds
 from gifdist.web.middleware.body_limits import BodySizeLimit
@@ -104,6 +105,8 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(api.router)
+    app.include_router(tenor.router)
+    app.include_router(giphy.router)
     app.include_router(ui.router)
     app.include_router(unlock.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
