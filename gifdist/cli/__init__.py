@@ -31,6 +31,7 @@ from gifdist.cli.commands import (
     stats_command,
     upload,
 )
+from gifdist.cli.search import search_app, search_find, search_reindex, search_trending
 
 __all__ = [
     "app",
@@ -40,6 +41,10 @@ __all__ = [
     "assets_app",
     "audit_app",
     "moderation_app",
+    "search_app",
+    "search_find",
+    "search_reindex",
+    "search_trending",
     "console",
     "err",
     "ServerOpt",

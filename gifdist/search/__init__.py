@@ -9,6 +9,7 @@ trending and featured lists.
 """
 
 from gifdist.search._analyzer import MAX_QUERY_TERMS, NO_STEMMING, Analyzer, QueryTerm, languages
+from gifdist.search._backfill import AssetPages, IndexBackfill, every_asset
 from gifdist.search._catalog import MAX_QUERY_CHARS, Category, SearchCatalog
 from gifdist.search._media import (
     Rendition,
@@ -47,6 +48,8 @@ __all__ = [
     "TRENDING_EVENTS",
     "WINDOW_HOURS",
     "Analyzer",
+    "AssetPages",
+    "IndexBackfill",
     "Category",
     "MemorySearchStore",
     "QueryTerm",
@@ -59,6 +62,7 @@ __all__ = [
     "SearchPage",
     "SearchStore",
     "TagCount",
+    "every_asset",
     "languages",
     "media_of",
     "no_renditions",
