@@ -160,11 +160,22 @@ class Settings(BaseSettings):
         description='Language whose Snowball stemmer search uses ("cats" finds "cat"), or '
         "none; run `gifdist search reindex` after changing it.",
     )
+    search_cache_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="Seconds trending, featured and category lists are reused before they "
+        "are computed again from the analytics rollups.",
+    )
+    gallery: bool = Field(
+        True,
+        description="Serve the public gallery (/gifs): search, tag pages and trending GIFs, "
+        "approved and public ones only.",
+    )
     gif_api_access: Literal["keys", "public", "off"] = Field(
         "keys",
         description="Who may call the Tenor- and GIPHY-compatible APIs (/v2, /v1/gifs): keys: a "
-        "gifdist API key with the search scope as `key`/`api_key`; public: anyone (a key, "
-        "when sent, must be valid); off: the routes answer 404.",
+        "gifdist API key with the search scope as `key`/`api_key`; public: anyone (unknown "
+        "keys are ignored); off: the routes answer 404.",
     )
     rate_limit_gif_api: int = Field(
         600, gt=0, description="Tenor/GIPHY-compatible API requests per minute per key (or IP)."

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from search_library import Library, open_library
 
 from gifdist.analytics import EventType
 from gifdist.assets import AssetStatus
 from gifdist.errors import InvalidInput
 from gifdist.search import Analyzer
-from tests.search_library import Library, open_library
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

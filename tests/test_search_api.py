@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gif_factory import make_gif
 from starlette.testclient import TestClient
 
 from gifdist.accounts.keys import Scope
 from gifdist.assets import AssetStatus
 from gifdist.search import Rendition, RenditionKind
 from gifdist.service import Service
-from tests.gif_factory import make_gif
 
 TENOR_FORMATS = ("gif", "mediumgif", "tinygif")
 

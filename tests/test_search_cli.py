@@ -7,12 +7,12 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import make_settings
 from gif_factory import make_gif
 from typer.testing import CliRunner
 
 from gifdist.cli import app
 from gifdist.service import Service
-from tests.conftest import make_settings
 
 runner = CliRunner()
 
@@ -30,7 +30,9 @@ def env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> P
 def test_search_find_trending_and_reindex(env: Path) -> None:
     path = env / "cat.gif"
     path.write_bytes(make_gif(seed=1800))
-    uploaded = runner.invoke(app, ["upload", str(path), "--title", "Dancing cats", "--tags", "party"])
+    uploaded = runner.invoke(
+        app, ["upload", str(path), "--title", "Dancing cats", "--tags", "party"]
+    )
     assert uploaded.exit_code == 0, uploaded.output
     found = runner.invoke(app, ["search", "find", "cat", "--json"])
     assert found.exit_code == 0, found.output

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import make_settings
+from gif_factory import make_gif
 from sqlalchemy import text
 
 from gifdist.assets import AssetStatus
 from gifdist.service import Service
-from tests.conftest import make_settings
-from tests.gif_factory import make_gif
 
 
 def _upload(service: Service, tmp_path: Path, seed: int, title: str, tags: str = "") -> str:

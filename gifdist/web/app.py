@@ -34,7 +34,7 @@ from gifdist.web.middleware.body_limits import BodySizeLimit
 from gifdist.web.middleware.ratelimits import RateLimitMiddleware, open_limit_backend
 from gifdist.web.middleware.request_id import RequestIdMiddleware
 from gifdist.web.middleware.telemetry import TelemetryMiddleware, add_metrics_route
-from gifdist.web.pages import ui, unlock
+from gifdist.web.pages import gallery, ui, unlock
 from gifdist.web.pages.render import STATIC, asset_context, render
 from gifdist.web.session import SessionCodec
 from gifdist.wiring import Service
@@ -109,6 +109,7 @@ def create_app(
     app.include_router(giphy.router)
     app.include_router(ui.router)
     app.include_router(unlock.router)
+    app.include_router(gallery.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_pages(app, service)
     multiprocess_dir = service.settings.metrics_multiprocess_dir
@@ -133,7 +134,12 @@ def _add_pages(app: FastAPI, service: Service) -> None:
 
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> HTMLResponse:
-        return ui.page("home.html", await ui.current_user(request), base_url=base_url)
+        return ui.page(
+            "home.html",
+            await ui.current_user(request),
+            base_url=base_url,
+            gallery=service.settings.gallery,
+        )
 
     @app.get("/a/{asset_id}", include_in_schema=False)
     async def asset_page(asset_id: str, request: Request) -> HTMLResponse:
