@@ -243,3 +243,17 @@ def test_every_store_ranks_a_random_library_like_the_reference(library: Library)
         for prefix in (False, True):
             expected = [id_map[a] for a in reference.search(q, limit=100, prefix=prefix)]
             assert library.search(q, limit=100, prefix=prefix) == expected, (q, prefix)
+
+
+def test_a_rebuild_indexes_exactly_the_public_gifs(library: Library) -> None:
+    shown = [library.add(f"wave {i}", tags=["sea"]) for i in range(3)]
+    hidden = library.add("wave hidden", private=True)
+    pending = library.add("wave pending", status=AssetStatus.PENDING)
+    before = library.search("wave")
+    records = [library.lookup(a) for a in [*shown, hidden, pending]]
+    added = library.catalog.rebuild(r for r in records if r is not None)
+    assert added == 3
+    assert library.search("wave") == before == list(reversed(shown))
+    assert [t.tag for t in library.catalog.store.top_tags(limit=5)] == ["sea"]
+    library.catalog.add_all([r for r in records if r is not None])  # again: no duplicates
+    assert library.catalog.search("wave", limit=10).total == 3

@@ -40,7 +40,9 @@ def test_giphys_javascript_client_searches_gifdist(tmp_path: Path) -> None:
             response = httpx.post(
                 f"{server.base}/api/v1/assets",
                 headers={"Authorization": f"Bearer {SERVER_KEY}"},
-                files={"file": ("f.gif", make_gif(width=50, height=20, seed=1870 + i), "image/gif")},
+                files={
+                    "file": ("f.gif", make_gif(width=50, height=20, seed=1870 + i), "image/gif")
+                },
                 data={"title": title},
             )
             assert response.status_code == 201, response.text

@@ -47,15 +47,9 @@ class IndexBackfill:
         try:
             if self.catalog.store.count() > 0 or not self.pages(1, 0):
                 return 0
-            added = sum(1 for r in every_asset(self.pages) if self._add(r))
+            added = self.catalog.add_all(every_asset(self.pages))
         except Exception:
             log.exception("search backfill failed; run `gifdist search reindex`")
             return 0
         log.info("search index filled with %d GIFs", added)
         return added
-
-    def _add(self, record: AssetRecord) -> bool:
-        if not record.is_public:
-            return False
-        self.catalog.store.upsert(self.catalog.document_for(record))
-        return True

@@ -105,13 +105,22 @@ class SearchCatalog:
     def rebuild(self, records: Iterable[AssetRecord]) -> int:
         """Empty the index and add every public GIF of ``records``; returns how many."""
         self.store.clear()
-        added = 0
-        for record in records:
-            if record.is_public:
-                self.store.upsert(self.document_for(record))
-                added += 1
+        added = self.add_all(records)
         self._forget_cached()
         return added
+
+    def add_all(self, records: Iterable[AssetRecord], batch: int = 500) -> int:
+        """Index the public GIFs of ``records`` in batches; returns how many."""
+        added = 0
+        pending: list[SearchDocument] = []
+        for record in records:
+            if record.is_public:
+                pending.append(self.document_for(record))
+            if len(pending) >= batch:
+                self.store.upsert_many(pending)
+                added, pending = added + len(pending), []
+        self.store.upsert_many(pending)
+        return added + len(pending)
 
     # answering ------------------------------------------------------------------
 

@@ -21,6 +21,10 @@ class MemorySearchStore:
         with self._lock:
             self._documents[document.asset_id] = document
 
+    def upsert_many(self, documents: Sequence[SearchDocument]) -> None:
+        with self._lock:
+            self._documents.update((d.asset_id, d) for d in documents)
+
     def remove(self, asset_id: str) -> None:
         with self._lock:
             self._documents.pop(asset_id, None)

@@ -72,6 +72,27 @@ class SqlSearchStore:
                 self._delete(conn, document.asset_id)
                 self._insert(conn, document)
 
+    def upsert_many(self, documents: Sequence[SearchDocument]) -> None:
+        """Replace many rows in one transaction (rebuilds and backfills)."""
+        if not documents:
+            return
+        with self.engine.begin() as conn:
+            for document in documents:
+                self._delete(conn, document.asset_id)
+            doc_ids = conn.execute(
+                insert(search_documents).returning(_d.doc_id, sort_by_parameter_order=True),
+                [_document_row(d) for d in documents],
+            ).scalars()
+            pairs = list(zip(doc_ids, documents, strict=True))
+            if not self.postgres:
+                conn.execute(
+                    text("INSERT INTO search_fts (rowid, terms) VALUES (:rowid, :terms)"),
+                    [{"rowid": i, "terms": " ".join(d.terms)} for i, d in pairs],
+                )
+            tags = [row for d in documents for row in _tag_rows(d)]
+            if tags:
+                conn.execute(insert(search_tags), tags)
+
     def remove(self, asset_id: str) -> None:
         with self.engine.begin() as conn:
             self._delete(conn, asset_id)
@@ -85,30 +106,16 @@ class SqlSearchStore:
 
     def _insert(self, conn: Connection, document: SearchDocument) -> None:
         doc_id = conn.execute(
-            insert(search_documents)
-            .values(
-                asset_id=document.asset_id,
-                title=document.title,
-                tags=list(document.tags),
-                created_at=document.created_at.astimezone(UTC),
-                language=document.language,
-                title_terms=" ".join(document.title_terms),
-                tag_terms=" ".join(document.tag_terms),
-                terms=" ".join(document.terms),
-            )
-            .returning(_d.doc_id)
+            insert(search_documents).values(**_document_row(document)).returning(_d.doc_id)
         ).scalar_one()
         if not self.postgres:
             conn.execute(
                 text("INSERT INTO search_fts (rowid, terms) VALUES (:rowid, :terms)"),
                 {"rowid": doc_id, "terms": " ".join(document.terms)},
             )
-        tags = {tag_key(tag): tag for tag in document.tags}
+        tags = _tag_rows(document)
         if tags:
-            conn.execute(
-                insert(search_tags),
-                [{"asset_id": document.asset_id, "tag_key": k, "tag": v} for k, v in tags.items()],
-            )
+            conn.execute(insert(search_tags), tags)
 
     def _delete(self, conn: Connection, asset_id: str) -> None:
         doc_id = conn.execute(select(_d.doc_id).where(_d.asset_id == asset_id)).scalar()
@@ -238,6 +245,24 @@ class SqlSearchStore:
             query = query.where(where)
         with self.engine.connect() as conn:
             return [TagCount(str(tag), int(count)) for tag, count in conn.execute(query)]
+
+
+def _document_row(document: SearchDocument) -> dict[str, Any]:
+    return {
+        "asset_id": document.asset_id,
+        "title": document.title,
+        "tags": list(document.tags),
+        "created_at": document.created_at.astimezone(UTC),
+        "language": document.language,
+        "title_terms": " ".join(document.title_terms),
+        "tag_terms": " ".join(document.tag_terms),
+        "terms": " ".join(document.terms),
+    }
+
+
+def _tag_rows(document: SearchDocument) -> list[dict[str, str]]:
+    tags = {tag_key(tag): tag for tag in document.tags}
+    return [{"asset_id": document.asset_id, "tag_key": k, "tag": v} for k, v in tags.items()]
 
 
 def _visible() -> ColumnElement[bool]:
