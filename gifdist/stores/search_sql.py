@@ -20,6 +20,7 @@ from sqlalchemy import (
     Select,
     and_,
     case,
+    column,
     delete,
     false,
     func,
@@ -27,10 +28,10 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    table,
     text,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.elements import TextClause
 
 from gifdist.assets import AssetStatus
 from gifdist.search import (
@@ -49,6 +50,7 @@ _d = search_documents.c
 _t = search_tags.c
 _a = assets.c
 
+_FTS = table("search_fts", column("rowid"))
 _PG_VECTOR = "array_to_tsvector(string_to_array(NULLIF(search_documents.terms, ''), ' '))"
 
 
@@ -138,11 +140,7 @@ class SqlSearchStore:
         if not terms:
             return SearchPage((), 0)
         score = sum((self._term_score(term) for term in terms), literal(0))
-        query = (
-            _public(select(_d.asset_id, func.count().over().label("total")))
-            .where(self._matching(terms))
-            .order_by(score.desc(), _d.created_at.desc(), _d.asset_id)
-        )
+        query = self._matching(terms).order_by(score.desc(), _d.created_at.desc(), _d.asset_id)
         return self._page(query, limit, offset)
 
     def newest(self, *, limit: int, offset: int) -> SearchPage:
@@ -203,14 +201,27 @@ class SqlSearchStore:
             counted = select(func.count()).select_from(query.order_by(None).subquery())
             return SearchPage((), int(conn.execute(counted).scalar_one()))
 
-    def _matching(self, terms: Sequence[QueryTerm]) -> TextClause:
+    def _matching(self, terms: Sequence[QueryTerm]) -> Select[Any]:
+        """Public documents matching every term, with the match count as ``total``.
+
+        SQLite is driven from the FTS5 matches, materialised first (their rowids are
+        doc ids): joined or as an ``IN`` subquery, SQLite's planner started from
+        ``assets`` and ran the MATCH once per row (6.4 s instead of ms at 3,000 GIFs).
+        """
+        columns = select(_d.asset_id, func.count().over().label("total"))
         if self.postgres:
-            return text(f"{_PG_VECTOR} @@ CAST(:tsquery AS tsquery)").bindparams(
+            vector = text(f"{_PG_VECTOR} @@ CAST(:tsquery AS tsquery)").bindparams(
                 tsquery=" & ".join(_tsquery_term(t) for t in terms)
             )
-        return text(
-            "search_documents.doc_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :m)"
-        ).bindparams(m=" AND ".join(_fts5_term(t) for t in terms))
+            return _public(columns).where(vector)
+        match = text("search_fts MATCH :m").bindparams(m=" AND ".join(_fts5_term(t) for t in terms))
+        hits = select(_FTS.c.rowid).where(match).cte("hits").prefix_with("MATERIALIZED")
+        return (
+            columns.select_from(hits)
+            .join(search_documents, _d.doc_id == hits.c.rowid)
+            .join(assets, _a.asset_id == _d.asset_id)
+            .where(_visible())
+        )
 
     def _term_score(self, term: QueryTerm) -> ColumnElement[int]:
         return case(
