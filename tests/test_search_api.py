@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import make_settings
 from gif_factory import make_gif
 from starlette.testclient import TestClient
 
@@ -17,6 +18,7 @@ from gifdist.accounts.keys import Scope
 from gifdist.assets import AssetStatus
 from gifdist.search import Rendition, RenditionKind
 from gifdist.service import Service
+from gifdist.web.app import create_app
 
 TENOR_FORMATS = ("gif", "mediumgif", "tinygif")
 
@@ -343,3 +345,25 @@ def test_hostile_queries_answer_cleanly(
         r = anon.get(path, params={"q": q, "key": search_key, "api_key": search_key})
         assert r.status_code == 200, (q, r.text)
         assert isinstance(r.json(), dict)
+
+
+def test_gif_apis_are_rate_limited_per_query_key(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path, f"sqlite:///{tmp_path / 'r.db'}", rate_limits="on", rate_limit_gif_api=2
+    )
+    service = Service(settings)
+    try:
+        first, _ = service.keys.create("one", [Scope.SEARCH])
+        second, _ = service.keys.create("two", [Scope.SEARCH])
+        with TestClient(create_app(service=service), base_url="http://gifdist.test") as client:
+            for _ in range(2):
+                assert client.get("/v2/search", params={"q": "a", "key": first}).status_code == 200
+            refused = client.get("/v2/search", params={"q": "a", "key": first})
+            assert refused.status_code == 429 and refused.headers["Retry-After"]
+            assert refused.json()["error"]["status"] == "RESOURCE_EXHAUSTED"
+            giphy = client.get("/v1/gifs/search", params={"q": "a", "api_key": first})
+            assert giphy.status_code == 429 and giphy.json()["meta"]["status"] == 429
+            other = client.get("/v1/gifs/search", params={"q": "a", "api_key": second})
+            assert other.status_code == 200 and other.headers["RateLimit-Limit"] == "2"
+    finally:
+        service.close()
