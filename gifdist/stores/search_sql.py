@@ -79,8 +79,7 @@ class SqlSearchStore:
         if not documents:
             return
         with self.engine.begin() as conn:
-            for document in documents:
-                self._delete(conn, document.asset_id)
+            self._delete_many(conn, [d.asset_id for d in documents])
             doc_ids = conn.execute(
                 insert(search_documents).returning(_d.doc_id, sort_by_parameter_order=True),
                 [_document_row(d) for d in documents],
@@ -118,6 +117,20 @@ class SqlSearchStore:
         tags = _tag_rows(document)
         if tags:
             conn.execute(insert(search_tags), tags)
+
+    def _delete_many(self, conn: Connection, asset_ids: Sequence[str]) -> None:
+        doc_ids = list(
+            conn.execute(select(_d.doc_id).where(_d.asset_id.in_(list(asset_ids)))).scalars()
+        )
+        if not doc_ids:
+            return
+        if not self.postgres:
+            conn.execute(
+                text("DELETE FROM search_fts WHERE rowid = :rowid"),
+                [{"rowid": doc_id} for doc_id in doc_ids],
+            )
+        conn.execute(delete(search_tags).where(_t.asset_id.in_(list(asset_ids))))
+        conn.execute(delete(search_documents).where(_d.doc_id.in_(doc_ids)))
 
     def _delete(self, conn: Connection, asset_id: str) -> None:
         doc_id = conn.execute(select(_d.doc_id).where(_d.asset_id == asset_id)).scalar()
