@@ -34,6 +34,14 @@ from gifdist.config import Settings
 from gifdist.media.gif import GifLimits
 from gifdist.moderation.review_frames import ReviewFrames
 from gifdist.moderation.setup import build_moderation
+from gifdist.search import (
+    Analyzer,
+    IndexBackfill,
+    RenditionLookup,
+    SearchCatalog,
+    approved_pages,
+    no_renditions,
+)
 from gifdist.sharelinks.links import ShareLinkGenerator
 from gifdist.sharelinks.sharing import ShareLinks
 from gifdist.stores.analytics_sql import SqlAnalyticsStore
@@ -46,6 +54,7 @@ from gifdist.stores.links_sql import SqlShareLinkStore
 from gifdist.stores.migrate import upgrade_database
 from gifdist.stores.moderation_queue_sql import SqlModerationQueue
 from gifdist.stores.reports_sql import SqlReportStore
+from gifdist.stores.search_sql import SqlSearchStore
 
 log = logging.getLogger("gifdist.service")
 
@@ -97,6 +106,16 @@ class Service:
         self.analytics_store = SqlAnalyticsStore(self.engine)
         self.tracker = AnalyticsTracker(self.analytics_store)
         self.stats = StatsReporter(self.analytics_store)
+        self.search = SearchCatalog(
+            SqlSearchStore(self.engine),
+            Analyzer(settings.search_language),
+            lookup=self.assets.get,
+            activity=self.analytics_store,
+            cache_seconds=settings.search_cache_seconds,
+        )
+        self.catalog.subscribe(self.search.refresh_quietly)  # status, privacy, edits, deletes
+        self.renditions: RenditionLookup = no_renditions  # by content SHA-256
+        self.background.append(IndexBackfill(self.search, approved_pages(self.assets)))
         self.events = EventBuffer(
             self.analytics_store,
             max_events=settings.analytics_buffer_events,
@@ -127,6 +146,7 @@ class Service:
             id_key=self.secret_key,
             moderate_now=moderation.runner.process if moderation.sync else None,
             on_queued=moderation.worker.notify if moderation.worker else None,
+            on_created=self.catalog.changed,
         )
         self.sharing = ShareLinks(self.links, self.catalog, self.uploads.clean_metadata)
         self.visitors = VisitorHasher(self.secret_key)

@@ -17,8 +17,8 @@ from starlette.testclient import TestClient
 from gifdist.accounts.keys import Scope
 from gifdist.assets import AssetStatus
 from gifdist.search import Rendition, RenditionKind
-from gifdist.service import Service
 from gifdist.web.app import create_app
+from gifdist.wiring import Service
 
 TENOR_FORMATS = ("gif", "mediumgif", "tinygif")
 
@@ -40,8 +40,8 @@ def upload(service: Service, tmp_path: Path, title: str, tags: str = "", **kw: A
     seed = len(list(tmp_path.glob("*.gif"))) + 1
     path = tmp_path / f"{seed}.gif"
     path.write_bytes(make_gif(width=40, height=30, frames=3, seed=seed, pattern="stripes"))
-    meta = service.clean_metadata(title, tags, kw.get("description", ""))
-    return service.ingest_file(path, meta, None).asset.asset_id
+    meta = service.uploads.clean_metadata(title, tags, kw.get("description", ""))
+    return service.uploads.ingest_file(path, meta, None).asset.asset_id
 
 
 # --- Tenor v2 -----------------------------------------------------------------------
@@ -121,7 +121,7 @@ def test_tenor_media_filter_and_renditions(
     service: Service, anon: TestClient, search_key: str, tmp_path: Path
 ) -> None:
     asset_id = upload(service, tmp_path, "otter")
-    record = service.require_asset(asset_id)
+    record = service.catalog.require(asset_id)
     made = {
         record.sha256: [
             Rendition(RenditionKind.MP4, f"/r/{record.sha256}.mp4", 40, 30, 900, "video/mp4"),
@@ -151,7 +151,7 @@ def test_tenor_posts_leave_out_what_is_not_public(
 ) -> None:
     shown = upload(service, tmp_path, "walrus")
     hidden = upload(service, tmp_path, "walrus too")
-    service.set_private(hidden, True, None)
+    service.catalog.set_private(hidden, True, None)
     body = anon.get("/v2/posts", params={"ids": f"{hidden},{shown},ffff", "key": search_key})
     assert [r["id"] for r in body.json()["results"]] == [shown]
     assert anon.get("/v2/search", params={"q": "walrus", "key": search_key}).json()["results"] == [
@@ -277,7 +277,7 @@ def test_giphy_images_carry_mp4_and_webp_renditions(
     service: Service, anon: TestClient, search_key: str, tmp_path: Path
 ) -> None:
     asset_id = upload(service, tmp_path, "otter")
-    sha = service.require_asset(asset_id).sha256
+    sha = service.catalog.require(asset_id).sha256
     service.renditions = lambda s: (
         [
             Rendition(RenditionKind.MP4, "/r/o.mp4", 40, 30, 900, "video/mp4"),
@@ -305,7 +305,7 @@ def test_giphy_by_ids_trending_and_tags(
     b = upload(service, tmp_path, "dog", "dog, cute")
     hidden = upload(service, tmp_path, "secret", "cute")
     service.assets.set_status(hidden, AssetStatus.FLAGGED)
-    service.asset_changed(hidden)
+    service.catalog.changed(hidden)
     key = {"api_key": search_key}
     many = anon.get("/v1/gifs", params={**key, "ids": f"{b},{hidden},{a}"}).json()
     assert [g["id"] for g in many["data"]] == [b, a]

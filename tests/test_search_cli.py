@@ -12,7 +12,7 @@ from gif_factory import make_gif
 from typer.testing import CliRunner
 
 from gifdist.cli import app
-from gifdist.service import Service
+from gifdist.wiring import Service
 
 runner = CliRunner()
 
@@ -54,7 +54,9 @@ def test_an_empty_index_is_filled_on_start(tmp_path: Path, database_url: str) ->
     try:
         gif = tmp_path / "a.gif"
         gif.write_bytes(make_gif(seed=1801))
-        asset = service.ingest_file(gif, service.clean_metadata("Otter", None, None), None).asset
+        asset = service.uploads.ingest_file(
+            gif, service.uploads.clean_metadata("Otter", None, None), None
+        ).asset
         service.search.store.clear()  # as after upgrading from a version without search
         assert service.search.search("otter", limit=5).total == 0
         service.start_background()

@@ -13,13 +13,15 @@ from gif_factory import make_gif
 from servers import SERVER_KEY, RunningServer, running_server
 from starlette.testclient import TestClient
 
-from gifdist.service import Service
+from gifdist.wiring import Service
 
 
 def upload(service: Service, tmp_path: Path, seed: int, title: str, tags: str = "") -> str:
     path = tmp_path / f"{seed}.gif"
     path.write_bytes(make_gif(width=40, height=30, seed=seed))
-    return service.ingest_file(path, service.clean_metadata(title, tags, ""), None).asset.asset_id
+    return service.uploads.ingest_file(
+        path, service.uploads.clean_metadata(title, tags, ""), None
+    ).asset.asset_id
 
 
 def test_gallery_searches_and_shows_only_public_gifs(
@@ -28,7 +30,7 @@ def test_gallery_searches_and_shows_only_public_gifs(
     client.headers.pop("Authorization", None)
     shown = upload(service, tmp_path, 1, "Dancing otter", "otter, party")
     hidden = upload(service, tmp_path, 2, "Secret otter", "otter")
-    service.set_private(hidden, True, None)
+    service.catalog.set_private(hidden, True, None)
     html = client.get("/gifs", params={"q": "otters"}).text
     assert f'href="/a/{shown}"' in html and hidden not in html
     assert 'href="/gifs?tag=party"' in html  # related tags link to tag pages

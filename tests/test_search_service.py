@@ -9,14 +9,14 @@ from gif_factory import make_gif
 from sqlalchemy import text
 
 from gifdist.assets import AssetStatus
-from gifdist.service import Service
+from gifdist.wiring import Service
 
 
 def _upload(service: Service, tmp_path: Path, seed: int, title: str, tags: str = "") -> str:
     path = tmp_path / f"{seed}.gif"
     path.write_bytes(make_gif(width=64, height=64, seed=seed, pattern="stripes"))
-    meta = service.clean_metadata(title, tags, "")
-    return service.ingest_file(path, meta, None).asset.asset_id
+    meta = service.uploads.clean_metadata(title, tags, "")
+    return service.uploads.ingest_file(path, meta, None).asset.asset_id
 
 
 def _found(service: Service, q: str) -> list[str]:
@@ -30,9 +30,9 @@ def test_uploads_are_searchable_once_approved(service: Service, tmp_path: Path) 
 
 def test_privacy_changes_reach_the_index(service: Service, tmp_path: Path) -> None:
     asset_id = _upload(service, tmp_path, 2, "Waving penguin")
-    service.set_private(asset_id, True, None)
+    service.catalog.set_private(asset_id, True, None)
     assert _found(service, "penguin") == []
-    service.set_private(asset_id, False, None)
+    service.catalog.set_private(asset_id, False, None)
     assert _found(service, "penguin") == [asset_id]
 
 
@@ -43,13 +43,13 @@ def test_pending_uploads_wait_for_moderation_and_decisions_reach_the_index(
     service = Service(make_settings(tmp_path, db, moderation="async"))
     try:
         asset_id = _upload(service, tmp_path, 3, "Sleepy otter")
-        assert service.require_asset(asset_id).status is AssetStatus.PENDING
+        assert service.catalog.require(asset_id).status is AssetStatus.PENDING
         assert _found(service, "otter") == []
         service.assets.set_status(asset_id, AssetStatus.APPROVED)
-        service.asset_changed(asset_id)
+        service.catalog.changed(asset_id)
         assert _found(service, "otter") == [asset_id]
         service.assets.set_status(asset_id, AssetStatus.REJECTED)
-        service.asset_changed(asset_id)
+        service.catalog.changed(asset_id)
         assert _found(service, "otter") == []
     finally:
         service.close()

@@ -46,7 +46,8 @@ class Uploads:
     """Checks, stores and registers uploads; hands new assets to moderation.
 
     ``moderate_now`` (sync moderation) scans a new asset inside the request;
-    ``on_queued`` wakes the moderation worker (async moderation).
+    ``on_queued`` wakes the moderation worker (async moderation); ``on_created``
+    hears of every new asset (the search index adds it once it is public).
     """
 
     def __init__(
@@ -58,6 +59,7 @@ class Uploads:
         id_key: bytes,
         moderate_now: Callable[[str], AssetRecord | None] | None = None,
         on_queued: Callable[[], None] | None = None,
+        on_created: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self.blobs = blobs
@@ -65,6 +67,7 @@ class Uploads:
         self._id_key = id_key
         self._moderate_now = moderate_now
         self._on_queued = on_queued
+        self._on_created = on_created
 
     def new_sink(self) -> UploadSink:
         """A temp file in the blob store to stream one upload into."""
@@ -135,6 +138,8 @@ class Uploads:
             owner_key_id=owner_id,
             enqueue_moderation=moderated,
         )
+        if created and self._on_created is not None:
+            self._on_created(record.asset_id)
         if created and self._moderate_now is not None:
             record = self._moderate_now(record.asset_id) or record
         elif created and self._on_queued is not None:

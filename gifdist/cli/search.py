@@ -34,7 +34,7 @@ def search_find(
             page = service.search.search(query, limit=limit, prefix=prefix)
         except GifdistError as exc:
             raise fail(exc.message, code=2) from None
-        rows = [service.get_asset(a) for a in page.asset_ids]
+        rows = [service.catalog.get(a) for a in page.asset_ids]
         base = service.settings.base_url
     _show([r.to_json(base) for r in rows if r is not None], page.total, as_json)
 
@@ -44,7 +44,7 @@ def search_trending(limit: LimitOpt = 20, as_json: JsonOpt = False) -> None:
     """Public GIFs by clicks and shares of the last 24 hours (newer ones count more)."""
     with local_service() as service:
         page = service.search.trending(limit=limit)
-        rows = [service.get_asset(a) for a in page.asset_ids]
+        rows = [service.catalog.get(a) for a in page.asset_ids]
         base = service.settings.base_url
     _show([r.to_json(base) for r in rows if r is not None], page.total, as_json)
 
@@ -53,10 +53,10 @@ def search_trending(limit: LimitOpt = 20, as_json: JsonOpt = False) -> None:
 def search_reindex() -> None:
     """Rebuild the search index from every approved asset (after changing
     GIFDIST_SEARCH_LANGUAGE, or to repair it)."""
-    from gifdist.search import every_asset
+    from gifdist.search import approved_pages, every_asset
 
     with local_service() as service:
-        added = service.search.rebuild(every_asset(service.approved_assets))
+        added = service.search.rebuild(every_asset(approved_pages(service.assets)))
     console.print(f"indexed {added} public GIFs")
 
 

@@ -9,7 +9,7 @@ trending and featured lists.
 """
 
 from gifdist.search._analyzer import MAX_QUERY_TERMS, NO_STEMMING, Analyzer, QueryTerm, languages
-from gifdist.search._backfill import AssetPages, IndexBackfill, every_asset
+from gifdist.search._backfill import AssetPages, IndexBackfill, approved_pages, every_asset
 from gifdist.search._catalog import MAX_QUERY_CHARS, Category, SearchCatalog
 from gifdist.search._media import (
     Rendition,
@@ -62,6 +62,7 @@ __all__ = [
     "SearchPage",
     "SearchStore",
     "TagCount",
+    "approved_pages",
     "every_asset",
     "languages",
     "media_of",

@@ -5,14 +5,37 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol
 
-from gifdist.assets import AssetRecord
+from gifdist.assets import AssetRecord, AssetStatus
 from gifdist.search._catalog import SearchCatalog
 
 log = logging.getLogger("gifdist.search")
 
 AssetPages = Callable[[int, int], Sequence[AssetRecord]]
 """``(limit, offset)`` → one page of approved assets, oldest first."""
+
+
+class ListsAssets(Protocol):
+    def list(
+        self,
+        *,
+        status: AssetStatus | None = None,
+        oldest_first: bool = False,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Sequence[AssetRecord]: ...
+
+
+def approved_pages(store: ListsAssets) -> AssetPages:
+    """Pages of ``store``'s approved assets, oldest first (what the index may hold)."""
+
+    def page(limit: int, offset: int) -> Sequence[AssetRecord]:
+        return store.list(
+            status=AssetStatus.APPROVED, oldest_first=True, limit=limit, offset=offset
+        )
+
+    return page
 
 
 def every_asset(pages: AssetPages, page_size: int = 500) -> Iterator[AssetRecord]:

@@ -21,8 +21,8 @@ from starlette.concurrency import run_in_threadpool
 from gifdist.accounts.keys import ApiKey, Scope, bearer_token
 from gifdist.assets import AssetRecord, is_valid_asset_id
 from gifdist.errors import InvalidInput, NotFound, Unauthorized
-from gifdist.service import Service
 from gifdist.web.auth import service_of
+from gifdist.wiring import Service
 
 MAX_LIMIT = 50
 MAX_OFFSET = 5000
@@ -119,7 +119,7 @@ async def public_records(service: Service, asset_ids: Sequence[str]) -> list[Ass
     """The records of ``asset_ids`` in order, keeping only approved, public ones."""
 
     def load() -> list[AssetRecord]:
-        found = (service.get_asset(a) for a in asset_ids)
+        found = (service.catalog.get(a) for a in asset_ids)
         return [r for r in found if r is not None and r.is_public]
 
     return await run_in_threadpool(load)

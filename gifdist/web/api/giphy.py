@@ -19,7 +19,6 @@ from starlette.responses import JSONResponse
 from gifdist.assets import AssetRecord, is_valid_asset_id
 from gifdist.errors import NotFound
 from gifdist.search import Rendition, RenditionKind, SearchPage, media_of
-from gifdist.service import Service
 from gifdist.web.api.gif_apis import (
     MAX_LIMIT,
     MAX_OFFSET,
@@ -32,6 +31,7 @@ from gifdist.web.api.gif_apis import (
     text_param,
 )
 from gifdist.web.auth import service_of
+from gifdist.wiring import Service
 
 router = APIRouter(prefix="/v1/gifs", tags=["GIPHY v1 compatible"])
 

@@ -20,7 +20,6 @@ from gifdist.analytics.tracker import EventType, Platform
 from gifdist.assets import AssetRecord
 from gifdist.errors import InvalidInput, NotFound
 from gifdist.search import Rendition, RenditionKind, SearchPage, media_of
-from gifdist.service import Service
 from gifdist.web.api.gif_apis import (
     MAX_LIMIT,
     Cursor,
@@ -33,6 +32,7 @@ from gifdist.web.api.gif_apis import (
     text_param,
 )
 from gifdist.web.auth import service_of
+from gifdist.wiring import Service
 
 router = APIRouter(prefix="/v2", tags=["Tenor v2 compatible"])
 

@@ -17,8 +17,8 @@ from starlette.responses import JSONResponse, Response
 from gifdist.assets import AssetRecord
 from gifdist.errors import GifdistError, NotFound
 from gifdist.search import RenditionKind, SearchPage, media_of
-from gifdist.service import Service
 from gifdist.web.pages.ui import current_user, page
+from gifdist.wiring import Service
 
 router = APIRouter(include_in_schema=False)
 
@@ -92,7 +92,7 @@ def _results(service: Service, words: str, offset: int) -> tuple[list[AssetRecor
         found = service.search.search(words, limit=PAGE_SIZE, offset=offset)
     else:
         found = service.search.featured(limit=PAGE_SIZE, offset=offset)
-    records = [service.get_asset(a) for a in found.asset_ids]
+    records = [service.catalog.get(a) for a in found.asset_ids]
     return [r for r in records if r is not None and r.is_public], found
 
 
