@@ -43,12 +43,12 @@ class MemorySearchStore:
         for doc in self._snapshot():
             weights = [term_weight(term, doc) for term in terms]
             if all(weights):
-                scored.append((-sum(weights), _newest_first(doc), doc.asset_id))
+                scored.append((-sum(weights), -doc.key, doc.asset_id))
         scored.sort()
         return SearchPage(tuple(s[2] for s in scored[offset : offset + limit]), len(scored))
 
     def newest(self, *, limit: int, offset: int) -> SearchPage:
-        docs = sorted(self._snapshot(), key=lambda d: (_newest_first(d), d.asset_id))
+        docs = sorted(self._snapshot(), key=lambda d: -d.key)
         return SearchPage(tuple(d.asset_id for d in docs[offset : offset + limit]), len(docs))
 
     def indexed(self, asset_ids: Sequence[str]) -> set[str]:
@@ -73,7 +73,7 @@ class MemorySearchStore:
     def newest_with_tag(self, tag: str) -> str | None:
         wanted = tag_key(tag)
         docs = [d for d in self._snapshot() if wanted in {tag_key(t) for t in d.tags}]
-        docs.sort(key=lambda d: (_newest_first(d), d.asset_id))
+        docs.sort(key=lambda d: -d.key)
         return docs[0].asset_id if docs else None
 
     def _snapshot(self) -> list[SearchDocument]:
@@ -91,7 +91,3 @@ class MemorySearchStore:
                     spellings[key] = min(spellings.get(key, tag), tag)
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
         return [TagCount(spellings[key], n) for key, n in ranked]
-
-
-def _newest_first(doc: SearchDocument) -> float:
-    return -doc.created_at.timestamp()

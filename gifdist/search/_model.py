@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,18 @@ class SearchDocument:
     terms: tuple[str, ...]  # title, tags and description together
     language: str
 
+    @property
+    def key(self) -> int:
+        """The document's place in "newest first" order: the upload time in
+        microseconds, times 1,000, plus three digits from the asset id. Stable across
+        re-indexing, so SQLite can walk its FTS5 index newest first and stop early."""
+        return document_key(self.created_at, self.asset_id)
+
+
+def document_key(created_at: datetime, asset_id: str) -> int:
+    micros = int(created_at.timestamp() * 1_000_000)
+    return micros * 1000 + int(hashlib.sha256(asset_id.encode()).hexdigest()[:8], 16) % 1000
+
 
 @dataclass(frozen=True, slots=True)
 class SearchPage:
@@ -49,7 +62,7 @@ class SearchStore(Protocol):
 
     Ranking is the same in every store: each query term scores the weight of the
     best field it appears in (title 4, tags 2, description 1); ties go to the
-    newest GIF, then the smaller asset id. Every term must match.
+    newest GIF (the larger ``SearchDocument.key``). Every term must match.
     """
 
     def upsert(self, document: SearchDocument) -> None: ...

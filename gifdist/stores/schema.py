@@ -209,13 +209,20 @@ analytics_totals = Table(
 )
 
 # The search index: one row per public GIF with its analysed terms (space-separated).
-# SQLite indexes ``terms`` in the FTS5 table ``search_fts`` (rowid = doc_id);
+# SQLite indexes the terms in the FTS5 table ``search_fts`` (rowid = doc_id; columns
+# title_terms, tag_terms, terms);
 # PostgreSQL in a GIN index over ``array_to_tsvector(string_to_array(terms, ' '))``.
 # Both are created by migration 0007 (they are dialect-specific, so not declared here).
 search_documents = Table(
     "search_documents",
     metadata,
-    Column("doc_id", Integer, primary_key=True, autoincrement=True),
+    # SearchDocument.key: newest first is doc_id descending (rowid in FTS5).
+    Column(
+        "doc_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     Column("asset_id", String(64), nullable=False, unique=True),
     Column("title", Text, nullable=False, default=""),
     Column("tags", JSON, nullable=False),

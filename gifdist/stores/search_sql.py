@@ -51,6 +51,20 @@ _t = search_tags.c
 _a = assets.c
 
 _FTS = table("search_fts", column("rowid"))
+_FTS_INSERT = text(
+    "INSERT INTO search_fts (rowid, title_terms, tag_terms, terms) "
+    "VALUES (:rowid, :title_terms, :tag_terms, :terms)"
+)
+_FTS_COUNT = text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :m")
+# CROSS JOIN keeps FTS5 the outer loop (SQLite does not reorder it), so the walk in
+# rowid order stops after the page; assets still vouches for every row answered.
+_TIER_PAGE = text(
+    "SELECT search_documents.asset_id FROM search_fts "
+    "CROSS JOIN search_documents ON search_documents.doc_id = search_fts.rowid "
+    "CROSS JOIN assets ON assets.asset_id = search_documents.asset_id "
+    "WHERE search_fts MATCH :m AND assets.status = 'approved' AND assets.private = 0 "
+    "ORDER BY search_fts.rowid DESC LIMIT :n OFFSET :skip"
+)
 _PG_VECTOR = "array_to_tsvector(string_to_array(NULLIF(search_documents.terms, ''), ' '))"
 
 
@@ -80,16 +94,9 @@ class SqlSearchStore:
             return
         with self.engine.begin() as conn:
             self._delete_many(conn, [d.asset_id for d in documents])
-            doc_ids = conn.execute(
-                insert(search_documents).returning(_d.doc_id, sort_by_parameter_order=True),
-                [_document_row(d) for d in documents],
-            ).scalars()
-            pairs = list(zip(doc_ids, documents, strict=True))
+            conn.execute(insert(search_documents), [_document_row(d) for d in documents])
             if not self.postgres:
-                conn.execute(
-                    text("INSERT INTO search_fts (rowid, terms) VALUES (:rowid, :terms)"),
-                    [{"rowid": i, "terms": " ".join(d.terms)} for i, d in pairs],
-                )
+                conn.execute(_FTS_INSERT, [_fts_row(d) for d in documents])
             tags = [row for d in documents for row in _tag_rows(d)]
             if tags:
                 conn.execute(insert(search_tags), tags)
@@ -106,14 +113,9 @@ class SqlSearchStore:
                 conn.execute(text("DELETE FROM search_fts"))
 
     def _insert(self, conn: Connection, document: SearchDocument) -> None:
-        doc_id = conn.execute(
-            insert(search_documents).values(**_document_row(document)).returning(_d.doc_id)
-        ).scalar_one()
+        conn.execute(insert(search_documents).values(**_document_row(document)))
         if not self.postgres:
-            conn.execute(
-                text("INSERT INTO search_fts (rowid, terms) VALUES (:rowid, :terms)"),
-                {"rowid": doc_id, "terms": " ".join(document.terms)},
-            )
+            conn.execute(_FTS_INSERT, _fts_row(document))
         tags = _tag_rows(document)
         if tags:
             conn.execute(insert(search_tags), tags)
@@ -152,13 +154,38 @@ class SqlSearchStore:
     def search(self, terms: Sequence[QueryTerm], *, limit: int, offset: int) -> SearchPage:
         if not terms:
             return SearchPage((), 0)
+        if len(terms) == 1 and not self.postgres:
+            return self._search_tiers(terms[0], limit, offset)
         score = sum((self._term_score(term) for term in terms), literal(0))
-        query = self._matching(terms).order_by(score.desc(), _d.created_at.desc(), _d.asset_id)
+        query = self._matching(terms).order_by(score.desc(), _d.doc_id.desc())
         return self._page(query, limit, offset)
+
+    def _search_tiers(self, term: QueryTerm, limit: int, offset: int) -> SearchPage:
+        """One word on SQLite: the title, tag and description tiers straight from
+        FTS5's column filters, each walked newest first (rowid descending) and left as
+        soon as the page is full, instead of scoring and sorting every match."""
+        phrase = _fts5_term(term)
+        tiers = [
+            f"{{title_terms}} : {phrase}",
+            f"({{tag_terms}} : {phrase}) NOT ({{title_terms}} : {phrase})",
+            f"({{terms}} : {phrase}) NOT ({{title_terms}} : {phrase}) NOT ({{tag_terms}} : {phrase})",
+        ]
+        found: list[str] = []
+        total = 0
+        with self.engine.connect() as conn:
+            for match in tiers:
+                size = int(conn.execute(_FTS_COUNT, {"m": match}).scalar_one())
+                skip = max(0, offset - total)
+                want = limit - len(found)
+                if want > 0 and skip < size:
+                    rows = conn.execute(_TIER_PAGE, {"m": match, "n": want, "skip": skip})
+                    found += [str(r[0]) for r in rows]
+                total += size
+        return SearchPage(tuple(found), total)
 
     def newest(self, *, limit: int, offset: int) -> SearchPage:
         query = _public(select(_d.asset_id, func.count().over().label("total"))).order_by(
-            _d.created_at.desc(), _d.asset_id
+            _d.doc_id.desc()
         )
         return self._page(query, limit, offset)
 
@@ -195,7 +222,7 @@ class SqlSearchStore:
             _public(select(_d.asset_id))
             .join(search_tags, _t.asset_id == _d.asset_id)
             .where(_t.tag_key == tag_key(tag))
-            .order_by(_d.created_at.desc(), _d.asset_id)
+            .order_by(_d.doc_id.desc())
             .limit(1)
         )
         with self.engine.connect() as conn:
@@ -273,11 +300,21 @@ class SqlSearchStore:
 
 def _document_row(document: SearchDocument) -> dict[str, Any]:
     return {
+        "doc_id": document.key,
         "asset_id": document.asset_id,
         "title": document.title,
         "tags": list(document.tags),
         "created_at": document.created_at.astimezone(UTC),
         "language": document.language,
+        "title_terms": " ".join(document.title_terms),
+        "tag_terms": " ".join(document.tag_terms),
+        "terms": " ".join(document.terms),
+    }
+
+
+def _fts_row(document: SearchDocument) -> dict[str, Any]:
+    return {
+        "rowid": document.key,
         "title_terms": " ".join(document.title_terms),
         "tag_terms": " ".join(document.tag_terms),
         "terms": " ".join(document.terms),

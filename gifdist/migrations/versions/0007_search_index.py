@@ -19,7 +19,12 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "search_documents",
-        sa.Column("doc_id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column(
+            "doc_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=False,
+        ),
         sa.Column("asset_id", sa.String(64), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("tags", sa.JSON(), nullable=False),
@@ -45,10 +50,11 @@ def upgrade() -> None:
         )
     else:
         # The analyser has already folded and stemmed the terms: the tokenizer only
-        # splits on spaces, it must not fold again.
+        # splits on spaces, it must not fold again. Title and tag terms have columns
+        # of their own so a one-word search reads its ranking tiers from the index.
         op.execute(
-            "CREATE VIRTUAL TABLE search_fts USING fts5("
-            "terms, tokenize = 'unicode61 remove_diacritics 0', prefix = '2 3')"
+            "CREATE VIRTUAL TABLE search_fts USING fts5(title_terms, tag_terms, terms, "
+            "tokenize = 'unicode61 remove_diacritics 0', prefix = '2 3')"
         )
 
 
