@@ -257,3 +257,20 @@ def test_a_rebuild_indexes_exactly_the_public_gifs(library: Library) -> None:
     assert [t.tag for t in library.catalog.store.top_tags(limit=5)] == ["sea"]
     library.catalog.add_all([r for r in records if r is not None])  # again: no duplicates
     assert library.catalog.search("wave", limit=10).total == 3
+
+
+@pytest.mark.parametrize("prefix", [False, True])
+def test_pages_across_title_tag_and_description_matches(library: Library, prefix: bool) -> None:
+    for i in range(3):
+        library.add(f"otter {i}")
+        library.add(f"seal {i}", tags=["otter"])
+        library.add(f"walrus {i}", description="an otter nearby")
+    everything = library.search("otter", limit=50, prefix=prefix)
+    assert len(everything) == 9
+    for size in (1, 2, 4):
+        paged: list[str] = []
+        for offset in range(0, 12, size):
+            page = library.catalog.search("otter", limit=size, offset=offset, prefix=prefix)
+            assert page.total == 9
+            paged += page.asset_ids
+        assert paged == everything, size

@@ -163,7 +163,8 @@ class SqlSearchStore:
     def _search_tiers(self, term: QueryTerm, limit: int, offset: int) -> SearchPage:
         """One word on SQLite: the title, tag and description tiers straight from
         FTS5's column filters, each walked newest first (rowid descending) and left as
-        soon as the page is full, instead of scoring and sorting every match."""
+        soon as the page is full, instead of scoring and sorting every match. A tier
+        is counted only when the page starts past its end."""
         phrase = _fts5_term(term)
         tiers = [
             f"{{title_terms}} : {phrase}",
@@ -171,17 +172,27 @@ class SqlSearchStore:
             f"({{terms}} : {phrase}) NOT ({{title_terms}} : {phrase}) NOT ({{tag_terms}} : {phrase})",
         ]
         found: list[str] = []
-        total = 0
+        skip = offset
         with self.engine.connect() as conn:
+            total = int(conn.execute(_FTS_COUNT, {"m": f"{{terms}} : {phrase}"}).scalar_one())
             for match in tiers:
-                size = int(conn.execute(_FTS_COUNT, {"m": match}).scalar_one())
-                skip = max(0, offset - total)
                 want = limit - len(found)
-                if want > 0 and skip < size:
-                    rows = conn.execute(_TIER_PAGE, {"m": match, "n": want, "skip": skip})
-                    found += [str(r[0]) for r in rows]
-                total += size
+                if want <= 0 or skip >= total:
+                    break
+                rows = [
+                    str(r[0])
+                    for r in conn.execute(_TIER_PAGE, {"m": match, "n": want, "skip": skip})
+                ]
+                found += rows
+                if len(rows) == want:
+                    break
+                size = skip + len(rows) if rows else self._tier_size(conn, match, skip)
+                skip = max(0, skip - size)
         return SearchPage(tuple(found), total)
+
+    @staticmethod
+    def _tier_size(conn: Connection, match: str, skip: int) -> int:
+        return 0 if skip == 0 else int(conn.execute(_FTS_COUNT, {"m": match}).scalar_one())
 
     def newest(self, *, limit: int, offset: int) -> SearchPage:
         query = _public(select(_d.asset_id, func.count().over().label("total"))).order_by(
