@@ -74,3 +74,13 @@ def test_postgres_search_uses_the_gin_index(pg_schema_url: str, tmp_path: Path) 
         assert "ix_search_documents_vector" in plan
     finally:
         service.close()
+
+
+def test_edits_and_deletes_reach_the_index(service: Service, tmp_path: Path) -> None:
+    asset_id = _upload(service, tmp_path, 5, "Waving walrus", "beach")
+    service.editor.edit(asset_id, None, title="Dancing penguin", tags=["ice"])
+    assert _found(service, "walrus") == [] and _found(service, "beach") == []
+    assert _found(service, "penguin ice") == [asset_id]
+    service.editor.delete(asset_id, None)
+    assert _found(service, "penguin") == []
+    assert service.search.autocomplete("ic", limit=5) == []
