@@ -1,7 +1,7 @@
 """full-text search index: documents and tags, FTS5 on SQLite, GIN on PostgreSQL
 
 Revision ID: 0007
-Revises: 0017
+Revises: 0013
 Create Date: 2026-12-01 09:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0017"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -20,7 +20,7 @@ from servers import SERVER_KEY, running_server
 
 pytestmark = pytest.mark.server
 
-JS = Path(__file__).parent / "js"
+JS = Path(__file__).parent.parent / "js"
 
 
 def node_client() -> list[str]:
