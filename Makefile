@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export GIFDIST_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint format bench bench-deps clean system-deps
+.PHONY: run test lint format bench bench-deps clean system-deps js-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,7 +49,12 @@ system-deps:
 	      || echo "note: could not install$$missing; the tests that need them will say so"; \
 	  else echo "note:$$missing not installed; the tests that need them will say so"; fi; fi
 
-test: lint system-deps
+# The GIF API client tests drive GIPHY's JavaScript client from npm (tests/js).
+js-deps:
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/js --no-audit --no-fund --silent; \
+	else echo "note: npm is not installed; the JavaScript client test will say so"; fi
+
+test: lint system-deps js-deps
 	$(BIN)/python -m pytest -p no:cacheprovider
 
 # wrk drives the HTTP benchmarks, nginx and ffmpeg are baselines (Debian packages).

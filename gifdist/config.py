@@ -178,6 +178,31 @@ class Settings(BaseSettings):
     analytics_dedupe_seconds: float = Field(
         1800, ge=1, description="Window in which a visitor's repeated play of a GIF counts once."
     )
+    search_language: str = Field(
+        "english",
+        description='Language whose Snowball stemmer search uses ("cats" finds "cat"), or '
+        "none; run `gifdist search reindex` after changing it.",
+    )
+    search_cache_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="Seconds trending, featured and category lists are reused before they "
+        "are computed again from the analytics rollups.",
+    )
+    gallery: bool = Field(
+        True,
+        description="Serve the public gallery (/gifs): search, tag pages and trending GIFs, "
+        "approved and public ones only.",
+    )
+    gif_api_access: Literal["keys", "public", "off"] = Field(
+        "keys",
+        description="Who may call the Tenor- and GIPHY-compatible APIs (/v2, /v1/gifs): keys: a "
+        "gifdist API key with the search scope as `key`/`api_key`; public: anyone (unknown "
+        "keys are ignored); off: the routes answer 404.",
+    )
+    rate_limit_gif_api: int = Field(
+        600, gt=0, description="Tenor/GIPHY-compatible API requests per minute per key (or IP)."
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Peer addresses (or CIDR ranges) whose X-Forwarded-For/Forwarded is trusted.",
@@ -242,6 +267,16 @@ class Settings(BaseSettings):
             if path and not data.get(name):
                 data[name] = Path(path).read_text().strip()
         return data
+
+    @field_validator("search_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        from gifdist.search import languages
+
+        value = value.strip().lower()
+        if value not in languages():
+            raise ValueError(f"unknown language {value!r}; use one of {', '.join(languages())}")
+        return value
 
     @field_validator("base_url")
     @classmethod

@@ -28,18 +28,27 @@ from gifdist.assets.catalog import AssetCatalog
 from gifdist.assets.editing import AssetEditor
 from gifdist.assets.ingest import UploadRules, Uploads
 from gifdist.assets.library import AssetLibrary
-from gifdist.assets.model import MetadataLimits
+from gifdist.assets.model import AssetRecord, MetadataLimits
 from gifdist.assets.owner_data import OwnerData
 from gifdist.caching.invalidation import RedisInvalidator
 from gifdist.cdn.purge import CachePurger
 from gifdist.cdn.signed import SignedDelivery, make_signer
 from gifdist.config import Settings
 from gifdist.media.gif import DecodeSlots, GifLimits
+from gifdist.media.rendition_store import rendition_url
 from gifdist.media.rendition_worker import RenditionMaker, RenditionWorker, video_available
 from gifdist.media.renditions import RenditionBudget
 from gifdist.moderation.review_frames import ReviewFrames
 from gifdist.moderation.setup import build_moderation
 from gifdist.observability.metrics import record_cache_purge_failure
+from gifdist.search import (
+    Analyzer,
+    IndexBackfill,
+    SearchCatalog,
+    approved_pages,
+)
+from gifdist.search import Rendition as SearchRendition
+from gifdist.search import RenditionKind as SearchKind
 from gifdist.sharelinks.links import ShareLinkGenerator
 from gifdist.sharelinks.sharing import ShareLinks
 from gifdist.stores.analytics_sql import SqlAnalyticsStore
@@ -54,6 +63,7 @@ from gifdist.stores.moderation_queue_sql import SqlModerationQueue
 from gifdist.stores.renditions_sql import SqlRenditionStore
 from gifdist.stores.reports_sql import SqlReportStore
 from gifdist.stores.review_frames_sql import SqlReviewFrameStore
+from gifdist.stores.search_sql import SqlSearchStore
 
 log = logging.getLogger("gifdist.service")
 
@@ -107,6 +117,15 @@ class Service:
         self.analytics_store = SqlAnalyticsStore(self.engine)
         self.tracker = AnalyticsTracker(self.analytics_store)
         self.stats = StatsReporter(self.analytics_store)
+        self.search = SearchCatalog(
+            SqlSearchStore(self.engine),
+            Analyzer(settings.search_language),
+            lookup=self.assets.get,
+            activity=self.analytics_store,
+            cache_seconds=settings.search_cache_seconds,
+        )
+        self.catalog.subscribe(self.search.refresh_quietly)  # status, privacy, edits, deletes
+        self.background.append(IndexBackfill(self.search, approved_pages(self.assets)))
         self.events = EventBuffer(
             self.analytics_store,
             max_events=settings.analytics_buffer_events,
@@ -143,6 +162,7 @@ class Service:
             moderate_now=moderation.runner.process if moderation.sync else None,
             on_queued=moderation.worker.notify if moderation.worker else None,
             decode_slots=self.decode_slots,
+            on_created=self.catalog.changed,
         )
         self.sharing = ShareLinks(
             self.links,
@@ -196,6 +216,21 @@ class Service:
         if not self.assets.assets_of_content(sha256):
             self.renditions.delete_for_content(sha256)
             self.blobs.delete(sha256)
+
+    def search_renditions(self, record: AssetRecord) -> list[SearchRendition]:
+        """The renditions made of an asset's content, as search results describe them."""
+        base = f"{self.settings.base_url}/a/{record.asset_id}"
+        return [
+            SearchRendition(
+                SearchKind(kind.value),
+                rendition_url(base, kind),
+                item.width,
+                item.height,
+                item.bytes,
+                item.content_type,
+            )
+            for kind, item in self.renditions.renditions(record.sha256).items()
+        ]
 
     def _renditions(
         self, settings: Settings, on_moderation_approval: list[Callable[[str], None]]

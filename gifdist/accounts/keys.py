@@ -27,6 +27,7 @@ class Scope(StrEnum):
     READ = "read"
     STATS = "stats"
     MODERATE = "moderate"
+    SEARCH = "search"  # the Tenor- and GIPHY-compatible APIs, for GIF pickers and bots
     ADMIN = "admin"
 
 

@@ -184,6 +184,23 @@ class InMemoryAnalyticsStore:
         if known is None or candidate < known:
             self._code_asset[event.short_code] = candidate
 
+    def hourly_counts(
+        self, event_types: Sequence[str], since_hour: int
+    ) -> list[tuple[str, int, int]]:
+        """(asset, epoch hour, count) for ``event_types`` since ``since_hour``."""
+        wanted = set(event_types)
+        buckets: Counter[tuple[str, int]] = Counter()
+        with self._lock:
+            for e in self._events:
+                hour = int(e.timestamp.timestamp() // 3600)
+                if (
+                    e.audience in COUNTED_AUDIENCES
+                    and e.event_type.value in wanted
+                    and hour >= since_hour
+                ):
+                    buckets[(e.asset_id, hour)] += 1
+        return [(asset, hour, n) for (asset, hour), n in buckets.items()]
+
     def events(
         self, asset_id: str, start: datetime | None, end: datetime | None
     ) -> list[AnalyticsEvent]:

@@ -11,6 +11,7 @@ class EventType(Enum):
     VIEW = "view"
     PLAY = "play"
     CLICK = "click"
+    SHARE = "share"  # a client reported sending the GIF (Tenor's registershare)
 
 
 class Platform(Enum):

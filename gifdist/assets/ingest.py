@@ -48,7 +48,8 @@ class Uploads:
     ``moderate_now`` (sync moderation) scans a new asset inside the request;
     ``on_queued`` wakes the moderation worker (async moderation); ``on_approved``
     hears of each content approved at upload (moderation off), as the moderation
-    runner's hooks do otherwise.
+    runner's hooks do otherwise; ``on_created`` hears of every new asset (the search
+    index adds it once it is public).
     """
 
     def __init__(
@@ -62,6 +63,7 @@ class Uploads:
         on_queued: Callable[[], None] | None = None,
         on_approved: list[Callable[[str], None]] | None = None,
         decode_slots: DecodeSlots | None = None,
+        on_created: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self.decode_slots = decode_slots
@@ -71,6 +73,7 @@ class Uploads:
         self._moderate_now = moderate_now
         self._on_queued = on_queued
         self.on_approved = on_approved if on_approved is not None else []
+        self._on_created = on_created
 
     def new_sink(self) -> UploadSink:
         """A temp file in the blob store to stream one upload into."""
@@ -141,6 +144,8 @@ class Uploads:
             owner_key_id=owner_id,
             enqueue_moderation=moderated,
         )
+        if created and self._on_created is not None:
+            self._on_created(record.asset_id)
         if created and self._moderate_now is not None:
             record = self._moderate_now(record.asset_id) or record
         elif created and self._on_queued is not None:

@@ -32,6 +32,7 @@ from gifdist.cli.commands import (
     upload,
 )
 from gifdist.cli.renditions import renditions_app, renditions_backfill
+from gifdist.cli.search import search_app, search_find, search_reindex, search_trending
 
 __all__ = [
     "app",
@@ -43,6 +44,10 @@ __all__ = [
     "moderation_app",
     "renditions_app",
     "renditions_backfill",
+    "search_app",
+    "search_find",
+    "search_reindex",
+    "search_trending",
     "console",
     "err",
     "ServerOpt",

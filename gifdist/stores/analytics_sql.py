@@ -214,6 +214,24 @@ class SqlAnalyticsStore:
                 found.setdefault(asset, Counter())[kind] += int(n)
         return found
 
+    def hourly_counts(
+        self, event_types: Sequence[str], since_hour: int
+    ) -> list[tuple[str, int, int]]:
+        """(asset, epoch hour, count) for ``event_types`` since ``since_hour``, counted
+        audiences only: what trending reads."""
+        r = analytics_rollups.c
+        query = (
+            select(r.asset_id, r.hour, func.sum(r.count))
+            .where(
+                r.audience.in_(sorted(COUNTED_AUDIENCES)),
+                r.event_type.in_(list(event_types)),
+                r.hour >= since_hour,
+            )
+            .group_by(r.asset_id, r.hour)
+        )
+        with self.engine.connect() as conn:
+            return [(str(a), int(h), int(n)) for a, h, n in conn.execute(query)]
+
     def series(
         self,
         *,

@@ -264,3 +264,38 @@ review_frames = Table(
     Column("reason", String(16), nullable=False),
     Column("png", LargeBinary, nullable=False),
 )
+
+# The search index: one row per public GIF with its analysed terms (space-separated).
+# SQLite indexes the terms in the FTS5 table ``search_fts`` (rowid = doc_id; columns
+# title_terms, tag_terms, terms);
+# PostgreSQL in a GIN index over ``array_to_tsvector(string_to_array(terms, ' '))``.
+# Both are created by migration 0007 (they are dialect-specific, so not declared here).
+search_documents = Table(
+    "search_documents",
+    metadata,
+    # SearchDocument.key: newest first is doc_id descending (rowid in FTS5).
+    Column(
+        "doc_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("asset_id", String(64), nullable=False, unique=True),
+    Column("title", Text, nullable=False, default=""),
+    Column("tags", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("language", String(32), nullable=False),
+    Column("title_terms", Text, nullable=False, default=""),
+    Column("tag_terms", Text, nullable=False, default=""),
+    Column("terms", Text, nullable=False, default=""),
+)
+
+# Tags of indexed GIFs, one row each, for categories, autocomplete and related tags.
+search_tags = Table(
+    "search_tags",
+    metadata,
+    Column("asset_id", String(64), primary_key=True),
+    Column("tag_key", Text, primary_key=True),
+    Column("tag", Text, nullable=False),
+    Index("ix_search_tags_tag_key", "tag_key"),
+)

@@ -29,6 +29,7 @@ from gifdist.observability.tracing import flush_spans, tracer_for
 from gifdist.platforms import card_bot
 from gifdist.stores.sessions_sql import SqlSessionStore
 from gifdist.web.api import core as api
+from gifdist.web.api import giphy, tenor
 from gifdist.web.api.docs import add_docs
 from gifdist.web.errors import install_error_handlers
 from gifdist.web.hotpath import REVALIDATE, HotPaths, remaining_seconds
@@ -39,7 +40,7 @@ from gifdist.web.middleware.request_id import RequestIdMiddleware
 from gifdist.web.middleware.security_headers import HtmlSecurityHeaders
 from gifdist.web.middleware.slashes import install_slash_redirects
 from gifdist.web.middleware.telemetry import TelemetryMiddleware, add_metrics_route
-from gifdist.web.pages import ui, unlock
+from gifdist.web.pages import gallery, ui, unlock
 from gifdist.web.pages.embeds import oembed_body, oembed_link, tiny_media
 from gifdist.web.pages.render import STATIC, asset_context, render
 from gifdist.web.session import SessionCodec
@@ -118,8 +119,11 @@ def create_app(
     app.state.client_addresses = addresses
     install_error_handlers(app)
     app.include_router(api.router)
+    app.include_router(tenor.router)
+    app.include_router(giphy.router)
     app.include_router(ui.router)
     app.include_router(unlock.router)
+    app.include_router(gallery.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     add_docs(app, "/api/v1/openapi.json")
     _add_pages(app, service)
@@ -147,7 +151,12 @@ def _add_pages(app: FastAPI, service: Service) -> None:
 
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> HTMLResponse:
-        return ui.page("home.html", await ui.current_user(request), base_url=base_url)
+        return ui.page(
+            "home.html",
+            await ui.current_user(request),
+            base_url=base_url,
+            gallery=service.settings.gallery,
+        )
 
     @app.get("/a/{asset_id}", include_in_schema=False)
     async def asset_page(asset_id: str, request: Request) -> HTMLResponse:

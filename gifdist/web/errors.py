@@ -7,6 +7,7 @@ with the same status. Nothing escapes as a traceback.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
@@ -39,19 +40,55 @@ HTTP_CODES = {
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
-    """The one shape of every error answer: ``{"error": {"code", "message"}}``."""
+    """gifdist's shape of an error answer: ``{"error": {"code", "message"}}``."""
     return {"error": {"code": code, "message": message}}
 
 
+# Google API status names, which Tenor's errors carry.
+GOOGLE_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ABORTED",
+    413: "INVALID_ARGUMENT",
+    422: "INVALID_ARGUMENT",
+    429: "RESOURCE_EXHAUSTED",
+    503: "UNAVAILABLE",
+}
+TENOR_PREFIX = "/v2/"
+GIPHY_PREFIX = "/v1/"
+
+
 def wants_json(path: str) -> bool:
-    return path.startswith(("/api/", "/oembed", "/healthz", "/readyz"))
+    return path.startswith(("/api/", "/oembed", "/healthz", "/readyz", TENOR_PREFIX, GIPHY_PREFIX))
+
+
+def error_body_for(path: str, status: int, code: str, message: str) -> dict[str, Any]:
+    """The JSON error in the shape the path's clients expect: Tenor's (Google API
+    errors) under /v2, GIPHY's (``meta``) under /v1, gifdist's everywhere else."""
+    if path.startswith(TENOR_PREFIX):
+        return {
+            "error": {
+                "code": status,
+                "message": message,
+                "status": GOOGLE_STATUS.get(status, "INTERNAL"),
+                "details": [{"reason": code, "domain": "gifdist"}],
+            }
+        }
+    if path.startswith(GIPHY_PREFIX):
+        meta = {"status": status, "msg": message, "response_id": "", "error_code": code}
+        return {"data": [], "meta": meta}
+    return error_body(code, message)
 
 
 def error_response(
     path: str, status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> Response:
     if wants_json(path):
-        return JSONResponse(error_body(code, message), status_code=status, headers=headers)
+        return JSONResponse(
+            error_body_for(path, status, code, message), status_code=status, headers=headers
+        )
     return HTMLResponse(error_page(status, message), status_code=status, headers=headers)
 
 

@@ -74,6 +74,12 @@ queries = st.dictionaries(
             "min_views",
             "url",
             "maxwidth",
+            "q",
+            "pos",
+            "ids",
+            "media_filter",
+            "rating",
+            "locale",
         ]
     ),
     st.text(max_size=30) | st.integers(min_value=-(10**12), max_value=10**12).map(str),
@@ -99,7 +105,11 @@ def assert_clean(response: Any, context: object) -> None:
     if response.status_code >= 400 and response.headers.get("content-type", "").startswith(
         "application/json"
     ):
-        error = response.json()["error"]
+        body = response.json()
+        if "meta" in body:  # GIPHY's error shape under /v1/gifs
+            assert body["meta"]["status"] == response.status_code and body["meta"]["msg"], context
+            return
+        error = body["error"]
         assert error["code"] and error["message"], context
 
 

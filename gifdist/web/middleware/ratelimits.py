@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 import anyio
 from starlette.responses import JSONResponse
@@ -37,7 +38,7 @@ from gifdist.ratelimit.limiter import (
     RedisLimitBackend,
     combine_decisions,
 )
-from gifdist.web.errors import error_body
+from gifdist.web.errors import error_body_for
 from gifdist.web.middleware.client_ip import ClientAddresses
 
 log = logging.getLogger("gifdist.ratelimit")
@@ -67,6 +68,7 @@ def build_policies(settings: Settings) -> dict[str, Policy]:
         "shortlinks": per_minute("shortlinks", settings.rate_limit_shortlinks, False),
         "signin": per_minute("signin", settings.rate_limit_signin, False),
         "reports": per_minute("reports", settings.rate_limit_reports, False, window=3600.0),
+        "gif_api": per_minute("gif_api", settings.rate_limit_gif_api, True),
     }
 
 
@@ -83,8 +85,10 @@ def policy_name(method: str, path: str) -> str | None:
             return "links"
         if _REPORT.match(path):
             return "reports"
-    elif method in ("GET", "HEAD") and path.startswith("/s/"):
+    if method in ("GET", "HEAD") and path.startswith("/s/"):
         return "shortlinks"
+    if path.startswith(("/v2/", "/v1/gifs")):
+        return "gif_api"
     return None
 
 
@@ -186,6 +190,7 @@ class RateLimitMiddleware:
             decisions = self.backend.hit([rule])
         if decisions is None:
             response = _json_error(
+                scope["path"],
                 503,
                 "unavailable",
                 "rate limiting is unavailable; try again shortly",
@@ -200,6 +205,7 @@ class RateLimitMiddleware:
                 self.on_refusal(name)
             retry = max(1, math.ceil(decision.retry_after))
             response = _json_error(
+                scope["path"],
                 429,
                 "rate_limited",
                 f"too many requests ({name}): try again in {retry} s",
@@ -217,6 +223,10 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send_with_headers)
 
     def _subject(self, scope: Scope, policy: Policy) -> str:
+        if policy.name == "gif_api":
+            secret = _query_key(scope.get("query_string", b""))
+            if secret:
+                return "key:" + hashlib.sha256(secret).hexdigest()[:32]
         if policy.by_key:
             for key, value in scope["headers"]:
                 if key == b"authorization" and value[:7].lower() == b"bearer ":
@@ -225,9 +235,21 @@ class RateLimitMiddleware:
         return "ip:" + self.client_address(scope)
 
 
-def _json_error(status: int, code: str, message: str, headers: dict[str, str]) -> JSONResponse:
-    """Limiter answers are JSON on every path, pages included."""
-    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
+def _query_key(query: bytes) -> bytes | None:
+    """The key a Tenor (``key``) or GIPHY (``api_key``) client sends in the query."""
+    for name, value in parse_qsl(query.decode("latin-1")):
+        if name in ("key", "api_key") and value:
+            return value.encode("latin-1")
+    return None
+
+
+def _json_error(
+    path: str, status: int, code: str, message: str, headers: dict[str, str]
+) -> JSONResponse:
+    """Limiter answers are JSON on every path, pages included (Tenor's or GIPHY's
+    error shape on their paths)."""
+    body = error_body_for(path, status, code, message)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _headers(decision: Decision) -> dict[str, str]:
