@@ -37,7 +37,7 @@ from gifdist.web.middleware.body_limits import BodySizeLimit
 from gifdist.web.middleware.client_ip import ClientAddresses
 from gifdist.web.middleware.ratelimits import RateLimitMiddleware, open_limit_backend
 from gifdist.web.middleware.request_id import RequestIdMiddleware
-from gifdist.web.middleware.security_headers import HtmlSecurityHeaders
+from gifdist.web.middleware.security_headers import FRAMEABLE_CSP, HtmlSecurityHeaders
 from gifdist.web.middleware.slashes import install_slash_redirects
 from gifdist.web.middleware.telemetry import TelemetryMiddleware, add_metrics_route
 from gifdist.web.pages import gallery, ui, unlock
@@ -205,7 +205,8 @@ def _add_pages(app: FastAPI, service: Service) -> None:
         if request.query_params.get("size") == "tiny":
             context["media"] = tiny_media(context["media"])
         # framed by the platforms that embed it: no frame restriction on this page
-        return HTMLResponse(render("player.html", **context), headers={"Cache-Control": REVALIDATE})
+        headers = {"Cache-Control": REVALIDATE, "Content-Security-Policy": FRAMEABLE_CSP}
+        return HTMLResponse(render("player.html", **context), headers=headers)
 
     @app.get("/oembed", summary="oEmbed for asset pages and short links")
     async def oembed(

@@ -201,6 +201,15 @@ def test_the_player_page_is_a_bare_looping_video(https_site: Site) -> None:
     tiny = https_site.client.get(f"/a/{https_site.asset_id}/player?size=tiny").text
     assert f'<source src="{https_site.url("/tiny.mp4")}"' in tiny
     assert "x-frame-options" not in page.headers
+    policy = page.headers["content-security-policy"]
+    assert "frame-ancestors *" in policy and "media-src *" in policy
+
+
+def test_other_pages_may_not_be_framed_but_play_video(https_site: Site) -> None:
+    page = https_site.client.get(f"/a/{https_site.asset_id}")
+    assert page.headers["x-frame-options"] == "DENY"
+    policy = page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "media-src *" in policy
 
 
 def test_the_player_of_a_private_gif_is_not_served(https_site: Site) -> None:

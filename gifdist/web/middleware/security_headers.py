@@ -20,8 +20,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src * data:; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    "media-src *; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
 )
+# The player page is made to be framed (X's player card, oEmbed iframes) by anyone.
+FRAMEABLE_CSP = PAGE_CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
 HTML_SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"content-security-policy", PAGE_CSP.encode()),
     (b"x-frame-options", b"DENY"),
@@ -33,8 +36,11 @@ HTML_SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 def with_html_security_headers(
     headers: list[tuple[bytes, bytes]],
 ) -> list[tuple[bytes, bytes]]:
-    """``headers`` plus the hardening headers a response does not set itself."""
+    """``headers`` plus the hardening headers a response does not set itself. A page
+    with a policy of its own decides its framing there (no ``X-Frame-Options``)."""
     present = {name.lower() for name, _ in headers}
+    if b"content-security-policy" in present:
+        present.add(b"x-frame-options")
     return [*headers, *(h for h in HTML_SECURITY_HEADERS if h[0] not in present)]
 
 
