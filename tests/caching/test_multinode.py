@@ -65,6 +65,20 @@ def s3() -> Iterator[S3Server]:
 def nodes(
     tmp_path: Path, pg_schema_url: str, redis_url: str, s3: S3Server
 ) -> Iterator[tuple[RunningServer, RunningServer]]:
+    yield from _two_nodes(tmp_path, pg_schema_url, redis_url, s3, rate_limits="on")
+
+
+@pytest.fixture
+def unlimited_nodes(
+    tmp_path: Path, pg_schema_url: str, redis_url: str, s3: S3Server
+) -> Iterator[tuple[RunningServer, RunningServer]]:
+    """Without rate limits: the counters in the shared Redis outlive each test."""
+    yield from _two_nodes(tmp_path, pg_schema_url, redis_url, s3, rate_limits="off")
+
+
+def _two_nodes(
+    tmp_path: Path, pg_schema_url: str, redis_url: str, s3: S3Server, *, rate_limits: str
+) -> Iterator[tuple[RunningServer, RunningServer]]:
     env = {
         "GIFDIST_DATABASE_URL": pg_schema_url,
         "GIFDIST_REDIS_URL": redis_url,
@@ -72,7 +86,7 @@ def nodes(
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
         "GIFDIST_SECRET_KEY": "one-secret-for-every-node",
-        "GIFDIST_RATE_LIMITS": "on",
+        "GIFDIST_RATE_LIMITS": rate_limits,
         "GIFDIST_RATE_LIMIT_SHORTLINKS": str(SHORTLINK_LIMIT),
     }
     with ExitStack() as stack:
@@ -169,13 +183,13 @@ def test_two_nodes_share_assets_events_limits_and_rejections(
 
 
 def test_a_delete_on_one_node_is_gone_on_the_other_and_from_the_store(
-    nodes: tuple[RunningServer, RunningServer], s3: S3Server
+    unlimited_nodes: tuple[RunningServer, RunningServer], s3: S3Server
 ) -> None:
     """Real server processes: B had the GIF and its link cached; after A deletes it, B
     answers 410 for the page, the bytes and the link, and S3 no longer holds the bytes."""
     import boto3
 
-    a, b = nodes
+    a, b = unlimited_nodes
     data = make_gif(width=40, height=30, frames=3, seed=33)
     with (
         httpx.Client(base_url=a.base, timeout=10) as node_a,
