@@ -23,9 +23,17 @@ PURGE_TIMEOUT = 3.0
 MAX_QUEUED = 10_000
 
 
+# What a caching proxy may hold of one asset besides its page: the GIF, its renditions
+# (``gifdist.media.rendition_store.RENDITION_SUFFIXES``) and the player page.
+ASSET_SUFFIXES = (
+    ".gif", ".mp4", ".webp", ".jpg", "/tiny.gif", "/tiny.mp4", "/tiny.webp", "/tiny.jpg",
+    "/player",
+)  # fmt: skip
+
+
 def purge_paths(asset_id: str) -> list[str]:
-    """The cacheable paths of an asset (its bytes and its page)."""
-    return [f"/a/{asset_id}.gif", f"/a/{asset_id}"]
+    """The cacheable paths of an asset: its bytes, its renditions and its pages."""
+    return [*(f"/a/{asset_id}{suffix}" for suffix in ASSET_SUFFIXES), f"/a/{asset_id}"]
 
 
 class CachePurger:

@@ -183,3 +183,13 @@ def test_bad_configuration_is_refused() -> None:
         SignedURL({"a": "x"}, active_key_id="b")
     with pytest.raises(ValueError):
         CDNHelper().create_signed_asset_url("https://g.test/a/x")
+
+
+def test_a_purge_covers_the_gif_its_renditions_and_its_pages() -> None:
+    from gifdist.cdn.purge import purge_paths
+    from gifdist.media.rendition_store import RENDITION_SUFFIXES
+
+    paths = purge_paths("abc123")
+    assert "/a/abc123" in paths and "/a/abc123.gif" in paths and "/a/abc123/player" in paths
+    for suffix in RENDITION_SUFFIXES.values():
+        assert f"/a/abc123{suffix}" in paths
