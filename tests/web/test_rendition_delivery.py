@@ -33,7 +33,8 @@ PATHS = {
     "tiny_webp": ("/tiny.webp", "image/webp"),
     "tiny_still": ("/tiny.jpg", "image/jpeg"),
 }
-IMMUTABLE = "public, max-age=31536000, immutable"
+# a year in browsers, GIFDIST_SHARED_CACHE_SECONDS (60) in shared caches: takedowns reach them
+IMMUTABLE = "public, max-age=31536000, s-maxage=60, immutable"
 
 
 @pytest.fixture
