@@ -43,12 +43,12 @@ from gifdist.moderation.setup import build_moderation
 from gifdist.observability.metrics import record_cache_purge_failure
 from gifdist.search import (
     Analyzer,
+    GifApiUsage,
     IndexBackfill,
     SearchCatalog,
     approved_pages,
 )
 from gifdist.search import Rendition as SearchRendition
-from gifdist.search import RenditionKind as SearchKind
 from gifdist.sharelinks.links import ShareLinkGenerator
 from gifdist.sharelinks.sharing import ShareLinks
 from gifdist.stores.analytics_sql import SqlAnalyticsStore
@@ -56,6 +56,7 @@ from gifdist.stores.assets_sql import SqlAssetStore
 from gifdist.stores.audit_sql import SqlAuditStore
 from gifdist.stores.database import create_database_engine
 from gifdist.stores.factory import open_blob_store
+from gifdist.stores.gif_api_usage_sql import SqlUsageStore
 from gifdist.stores.keys_sql import SqlKeyStore
 from gifdist.stores.links_sql import SqlShareLinkStore
 from gifdist.stores.migrate import upgrade_database
@@ -124,6 +125,8 @@ class Service:
             activity=self.analytics_store,
             cache_seconds=settings.search_cache_seconds,
         )
+        self.gif_api_usage = GifApiUsage(SqlUsageStore(self.engine))
+        self.background.append(self.gif_api_usage)
         self.catalog.subscribe(self.search.refresh_quietly)  # status, privacy, edits, deletes
         self.background.append(IndexBackfill(self.search, approved_pages(self.assets)))
         self.events = EventBuffer(
@@ -222,7 +225,7 @@ class Service:
         base = f"{self.settings.base_url}/a/{record.asset_id}"
         return [
             SearchRendition(
-                SearchKind(kind.value),
+                kind,
                 rendition_url(base, kind),
                 item.width,
                 item.height,

@@ -59,3 +59,8 @@ class AccessPolicy:
     def library_owner(self, key: ApiKey | None) -> str | None:
         """Whose GIFs a library listing shows: None (everyone's) for admins."""
         return None if key is None or self.sees_everything(key) else key.key_id
+
+    def usage_scope(self, key: ApiKey | None) -> str | None:
+        """Whose GIF API usage ``key`` may read: None (every client's) for admins,
+        otherwise the calls made with that key only."""
+        return self.library_owner(key)

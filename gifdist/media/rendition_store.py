@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from gifdist.media.renditions import RenditionKind
+from gifdist.media.kinds import MADE_KINDS, RenditionKind
 
 __all__ = [
     "RENDITION_SUFFIXES",
@@ -127,7 +127,7 @@ def renditions_json(
     made) as ``{url, width, height, bytes, content_type}``; ``sign`` signs each URL."""
     sign = sign or (lambda url: url)
     body = {"gif": {**gif, "url": sign(gif["url"])}}
-    for kind in RenditionKind:
+    for kind in MADE_KINDS:
         item = stored.get(kind)
         if item is not None:
             body[kind.value] = {

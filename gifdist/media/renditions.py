@@ -40,7 +40,6 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from fractions import Fraction
 from functools import cache, partial
 from pathlib import Path
@@ -49,6 +48,7 @@ from typing import Any
 from PIL import Image, ImageStat
 
 from gifdist.errors import GifdistError
+from gifdist.media.kinds import MADE_KINDS, RenditionKind
 
 __all__ = [
     "ALL_KINDS",
@@ -88,37 +88,7 @@ class RenditionFailed(GifdistError):
     status = 500
 
 
-class RenditionKind(StrEnum):
-    """The renditions made from every GIF (the original GIF itself is ``gif``)."""
-
-    MP4 = "mp4"
-    WEBP = "webp"
-    STILL = "still"
-    TINY_GIF = "tiny_gif"
-    TINY_MP4 = "tiny_mp4"
-    TINY_WEBP = "tiny_webp"
-    TINY_STILL = "tiny_still"
-
-    @property
-    def content_type(self) -> str:
-        return _CONTENT_TYPES[self.value.removeprefix("tiny_")]
-
-    @property
-    def tiny(self) -> bool:
-        return self.value.startswith("tiny_")
-
-    @property
-    def animated(self) -> bool:
-        return self not in (RenditionKind.STILL, RenditionKind.TINY_STILL)
-
-
-_CONTENT_TYPES = {
-    "gif": "image/gif",
-    "mp4": "video/mp4",
-    "webp": "image/webp",
-    "still": "image/jpeg",
-}
-ALL_KINDS: tuple[RenditionKind, ...] = tuple(RenditionKind)
+ALL_KINDS: tuple[RenditionKind, ...] = MADE_KINDS
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@ the configured language), a ``SearchStore`` keeps one ``SearchDocument`` per pub
 GIF (``MemorySearchStore`` here; SQLite FTS5 and PostgreSQL in
 ``gifdist.stores.search_sql``), and a ``SearchCatalog`` keeps the store current from
 asset changes and answers searches, autocomplete, categories, related tags,
-trending and featured lists.
+trending and featured lists. ``GifApiUsage`` counts what GIF API clients do
+(searches, impressions, shares) per client and platform.
 """
 
 from gifdist.search._analyzer import MAX_QUERY_TERMS, NO_STEMMING, Analyzer, QueryTerm, languages
@@ -36,12 +37,24 @@ from gifdist.search._trending import (
     RecentActivity,
     trending_scores,
 )
+from gifdist.search._usage import (
+    MAX_REPORT_DAYS,
+    Deltas,
+    GifApi,
+    GifApiUsage,
+    MemoryUsageStore,
+    UsageKey,
+    UsageKind,
+    UsageRow,
+    UsageStore,
+)
 
 __all__ = [
     "DESCRIPTION_WEIGHT",
     "HALF_LIFE_HOURS",
     "MAX_QUERY_CHARS",
     "MAX_QUERY_TERMS",
+    "MAX_REPORT_DAYS",
     "NO_STEMMING",
     "TAG_WEIGHT",
     "TITLE_WEIGHT",
@@ -51,6 +64,10 @@ __all__ = [
     "AssetPages",
     "IndexBackfill",
     "Category",
+    "Deltas",
+    "GifApi",
+    "GifApiUsage",
+    "MemoryUsageStore",
     "MemorySearchStore",
     "QueryTerm",
     "RecentActivity",
@@ -62,6 +79,10 @@ __all__ = [
     "SearchPage",
     "SearchStore",
     "TagCount",
+    "UsageKey",
+    "UsageKind",
+    "UsageRow",
+    "UsageStore",
     "approved_pages",
     "every_asset",
     "languages",

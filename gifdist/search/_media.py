@@ -9,25 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 from gifdist.assets import AssetRecord
+from gifdist.media.kinds import STILL_KINDS, RenditionKind
 
-
-class RenditionKind(StrEnum):
-    """The renditions gifdist makes of a content (the ``renditions`` table's kinds)."""
-
-    GIF = "gif"
-    MP4 = "mp4"
-    WEBP = "webp"
-    STILL = "still"
-    TINY_GIF = "tiny_gif"
-    TINY_MP4 = "tiny_mp4"
-    TINY_WEBP = "tiny_webp"
-    TINY_STILL = "tiny_still"
-
-
-STILL_KINDS = frozenset({RenditionKind.STILL, RenditionKind.TINY_STILL})
+__all__ = ["Rendition", "RenditionKind", "RenditionLookup", "media_of", "no_renditions"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, delete, func, insert, select, update
 
+from gifdist.media.kinds import MADE_KINDS, RenditionKind
 from gifdist.media.rendition_store import RenditionJobCounts, StoredRendition
-from gifdist.media.renditions import RenditionKind
 from gifdist.stores.schema import assets, rendition_jobs, renditions
 
 DONE = "done"
@@ -187,7 +187,7 @@ class SqlRenditionStore:
             return [str(sha) for sha in conn.execute(query).scalars()]
 
 
-_KINDS = {kind.value for kind in RenditionKind}
+_KINDS = {kind.value for kind in MADE_KINDS}
 
 
 def _row(item: StoredRendition) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -298,4 +299,20 @@ search_tags = Table(
     Column("tag_key", Text, primary_key=True),
     Column("tag", Text, nullable=False),
     Index("ix_search_tags_tag_key", "tag_key"),
+)
+
+# GIF API clients' calls per day (gifdist.search GifApiUsage): searches, impressions
+# and shares per calling key, client_key and platform, written as deltas.
+gif_api_usage = Table(
+    "gif_api_usage",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("api", String(8), primary_key=True),
+    Column("key_id", String(64), primary_key=True),
+    Column("client_key", String(64), primary_key=True),
+    Column("platform", String(16), primary_key=True),
+    Column("searches", BigInteger, nullable=False, default=0),
+    Column("impressions", BigInteger, nullable=False, default=0),
+    Column("shares", BigInteger, nullable=False, default=0),
+    Index("ix_gif_api_usage_key_day", "key_id", "day"),
 )

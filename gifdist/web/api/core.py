@@ -15,6 +15,7 @@ from gifdist.analytics.reports import Window, make_window, series_csv, top_csv
 from gifdist.assets.model import AssetRecord
 from gifdist.errors import InvalidInput, NotFound
 from gifdist.media.rendition_store import renditions_json
+from gifdist.search import MAX_REPORT_DAYS
 from gifdist.sharelinks.controls import parse_controls
 from gifdist.web.api.admin import router as admin_router
 from gifdist.web.api.manage import router as manage_router
@@ -335,3 +336,22 @@ async def top_assets(
         )
     )
     return _stats_response(report, params.format, top_csv, "top-assets")
+
+
+@router.get("/stats/gif-api", summary="GIF API clients: searches, impressions and shares")
+async def gif_api_usage(
+    request: Request, days: int = Query(30, ge=1, le=MAX_REPORT_DAYS)
+) -> dict[str, Any]:
+    """What Tenor- and GIPHY-compatible clients did over the last ``days`` days, per
+    calling key, ``client_key`` and platform (``via``); a key sees its own calls,
+    admins every client's."""
+    service = service_of(request)
+    key = await authorise(request, Scope.STATS)
+    owner = service.access.usage_scope(key)
+    rows = await run_in_threadpool(service.gif_api_usage.report, days, owner)
+    totals = {
+        "searches": sum(r.searches for r in rows),
+        "impressions": sum(r.impressions for r in rows),
+        "shares": sum(r.shares for r in rows),
+    }
+    return {"days": days, "totals": totals, "clients": [r.to_json() for r in rows]}

@@ -14,13 +14,17 @@ import hashlib
 import hmac
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from gifdist.accounts.keys import ApiKey, Scope, bearer_token
+from gifdist.analytics.types import Platform
 from gifdist.assets import AssetRecord, is_valid_asset_id
 from gifdist.errors import InvalidInput, NotFound, Unauthorized
+from gifdist.platforms import PLATFORM_NAMES, platform_from_via
+from gifdist.search import GifApi, GifApiUsage, UsageKind
 from gifdist.web.auth import service_of
 from gifdist.wiring import Service
 
@@ -62,6 +66,54 @@ async def _known_key(service: Service, secret: str | None) -> ApiKey | None:
         return await run_in_threadpool(service.keys.verify, secret)
     except Unauthorized:
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientUsage:
+    """One GIF API call's client (key, ``client_key``, platform), counted in
+    ``GifApiUsage``: a search and its impressions, or a share."""
+
+    usage: GifApiUsage
+    api: GifApi
+    key_id: str | None
+    client_key: str
+    platform: Platform
+
+    def searched(self, impressions: int) -> None:
+        self.usage.record(
+            self.api,
+            self.key_id,
+            self.client_key,
+            self.platform.value,
+            {UsageKind.SEARCHES: 1, UsageKind.IMPRESSIONS: impressions},
+        )
+
+    def shared(self) -> None:
+        self.usage.record(
+            self.api, self.key_id, self.client_key, self.platform.value, {UsageKind.SHARES: 1}
+        )
+
+
+def client_usage(request: Request, api: GifApi, caller: ApiKey | None) -> ClientUsage:
+    """The caller's usage counter; ``via`` names the platform the client serves
+    (``InvalidInput`` for one gifdist does not know), ``client_key`` the client."""
+    client_key = request.query_params.get("client_key", "")
+    if len(client_key) > 256:
+        raise InvalidInput("client_key is longer than 256 characters", code="invalid_client_key")
+    via = request.query_params.get("via", "").strip()
+    platform = platform_from_via(via) if via else Platform.OTHER
+    if platform is None:
+        raise InvalidInput(
+            f"via must be one of {', '.join(PLATFORM_NAMES)}; got {via[:40]!r}",
+            code="invalid_via",
+        )
+    return ClientUsage(
+        service_of(request).gif_api_usage,
+        api,
+        caller.key_id if caller else None,
+        client_key.strip(),
+        platform,
+    )
 
 
 def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:

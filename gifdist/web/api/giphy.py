@@ -18,11 +18,13 @@ from starlette.responses import JSONResponse
 
 from gifdist.assets import AssetRecord, is_valid_asset_id
 from gifdist.errors import NotFound
-from gifdist.search import Rendition, RenditionKind, SearchPage, media_of
+from gifdist.search import GifApi, Rendition, RenditionKind, SearchPage, media_of
 from gifdist.web.api.gif_apis import (
     MAX_LIMIT,
     MAX_OFFSET,
+    ClientUsage,
     choice_param,
+    client_usage,
     gif_api_caller,
     ids_param,
     int_param,
@@ -71,10 +73,10 @@ def meta() -> dict[str, Any]:
 async def search(request: Request) -> JSONResponse:
     """Public GIFs matching ``q``, best first, ``limit`` from ``offset``."""
     service = service_of(request)
-    await gif_api_caller(request, "api_key")
+    usage = client_usage(request, GifApi.GIPHY, await gif_api_caller(request, "api_key"))
     q = text_param(request, "q")
     return await _gifs_page(
-        request, lambda limit, offset: service.search.search(q, limit=limit, offset=offset)
+        request, usage, lambda limit, offset: service.search.search(q, limit=limit, offset=offset)
     )
 
 
@@ -82,9 +84,9 @@ async def search(request: Request) -> JSONResponse:
 async def trending(request: Request) -> JSONResponse:
     """Trending GIFs (clicks and shares of the last day), then the newest."""
     service = service_of(request)
-    await gif_api_caller(request, "api_key")
+    usage = client_usage(request, GifApi.GIPHY, await gif_api_caller(request, "api_key"))
     return await _gifs_page(
-        request, lambda limit, offset: service.search.featured(limit=limit, offset=offset)
+        request, usage, lambda limit, offset: service.search.featured(limit=limit, offset=offset)
     )
 
 
@@ -111,9 +113,10 @@ async def search_tags(request: Request) -> JSONResponse:
 async def gifs_by_id(request: Request) -> JSONResponse:
     """The public GIFs among ``ids`` (others are left out), in the order asked."""
     service = service_of(request)
-    await gif_api_caller(request, "api_key")
+    usage = client_usage(request, GifApi.GIPHY, await gif_api_caller(request, "api_key"))
     choice_param(request, "rating", "g", RATINGS)
     records = await public_records(service, ids_param(request))
+    usage.searched(len(records))
     data = [gif_object(service, r) for r in records]
     return _json(
         {
@@ -127,15 +130,18 @@ async def gifs_by_id(request: Request) -> JSONResponse:
 @router.get("/{gif_id}", summary="GIPHY-compatible GIF by id")
 async def gif_by_id(gif_id: str, request: Request) -> JSONResponse:
     service = service_of(request)
-    await gif_api_caller(request, "api_key")
+    usage = client_usage(request, GifApi.GIPHY, await gif_api_caller(request, "api_key"))
     choice_param(request, "rating", "g", RATINGS)
     records = await public_records(service, [gif_id]) if is_valid_asset_id(gif_id) else []
     if not records:
         raise NotFound(f"no public GIF with id {gif_id[:70]!r}")
+    usage.searched(1)
     return _json({"data": gif_object(service, records[0]), "meta": meta()})
 
 
-async def _gifs_page(request: Request, fetch: Callable[[int, int], SearchPage]) -> JSONResponse:
+async def _gifs_page(
+    request: Request, usage: ClientUsage, fetch: Callable[[int, int], SearchPage]
+) -> JSONResponse:
     service = service_of(request)
     limit = int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = int_param(request, "offset", 0, 0, MAX_OFFSET)
@@ -144,6 +150,7 @@ async def _gifs_page(request: Request, fetch: Callable[[int, int], SearchPage]) 
     page = await run_in_threadpool(fetch, limit, offset)
     records = await public_records(service, page.asset_ids)
     data = [gif_object(service, r) for r in records]
+    usage.searched(len(data))
     pagination = {"total_count": page.total, "count": len(data), "offset": offset}
     return _json({"data": data, "pagination": pagination, "meta": meta()})
 

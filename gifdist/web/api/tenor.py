@@ -16,14 +16,16 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
-from gifdist.analytics.tracker import EventType, Platform
+from gifdist.analytics.tracker import EventType
 from gifdist.assets import AssetRecord
 from gifdist.errors import InvalidInput, NotFound
-from gifdist.search import Rendition, RenditionKind, SearchPage, media_of
+from gifdist.search import GifApi, Rendition, RenditionKind, SearchPage, media_of
 from gifdist.web.api.gif_apis import (
     MAX_LIMIT,
+    ClientUsage,
     Cursor,
     choice_param,
+    client_usage,
     gif_api_caller,
     ids_param,
     int_param,
@@ -82,10 +84,10 @@ def _json(body: dict[str, Any]) -> JSONResponse:
 async def search(request: Request) -> JSONResponse:
     """Public GIFs matching ``q``, best first; ``next`` pages on as ``pos``."""
     service = service_of(request)
-    await gif_api_caller(request, "key")
+    usage = client_usage(request, GifApi.TENOR, await gif_api_caller(request, "key"))
     q = text_param(request, "q")
     return await _results_page(
-        request, lambda limit, offset: service.search.search(q, limit=limit, offset=offset)
+        request, usage, lambda limit, offset: service.search.search(q, limit=limit, offset=offset)
     )
 
 
@@ -93,9 +95,9 @@ async def search(request: Request) -> JSONResponse:
 async def featured(request: Request) -> JSONResponse:
     """Trending GIFs (clicks and shares of the last day), then the newest."""
     service = service_of(request)
-    await gif_api_caller(request, "key")
+    usage = client_usage(request, GifApi.TENOR, await gif_api_caller(request, "key"))
     return await _results_page(
-        request, lambda limit, offset: service.search.featured(limit=limit, offset=offset)
+        request, usage, lambda limit, offset: service.search.featured(limit=limit, offset=offset)
     )
 
 
@@ -103,10 +105,11 @@ async def featured(request: Request) -> JSONResponse:
 async def posts(request: Request) -> JSONResponse:
     """The public GIFs among ``ids`` (others are left out), in the order asked."""
     service = service_of(request)
-    await gif_api_caller(request, "key")
+    usage = client_usage(request, GifApi.TENOR, await gif_api_caller(request, "key"))
     formats = media_filter(request)
     _common_params(request)
     records = await public_records(service, ids_param(request))
+    usage.searched(len(records))
     return _json({"results": [result_object(service, r, formats) for r in records]})
 
 
@@ -172,9 +175,11 @@ async def trending_terms(request: Request) -> JSONResponse:
 @router.get("/registershare", summary="Tenor-compatible share registration")
 @router.post("/registershare", include_in_schema=False)
 async def registershare(request: Request) -> JSONResponse:
-    """Counts a share of the GIF ``id`` in its analytics (per calling key and client)."""
+    """Counts a share of the GIF ``id`` in its analytics (on the platform ``via`` names)
+    and in the calling client's usage."""
     service = service_of(request)
     caller = await gif_api_caller(request, "key")
+    usage = client_usage(request, GifApi.TENOR, caller)
     locale_param(request)
     asset_id = text_param(request, "id").strip()
     records = await public_records(service, [asset_id]) if asset_id else []
@@ -188,13 +193,16 @@ async def registershare(request: Request) -> JSONResponse:
     }
     service.events.offer(
         service.tracker.make_event(
-            records[0].asset_id, EventType.SHARE, Platform.OTHER, None, client
+            records[0].asset_id, EventType.SHARE, usage.platform, None, client
         )
     )
+    usage.shared()
     return JSONResponse({}, headers={"Cache-Control": "no-store"})
 
 
-async def _results_page(request: Request, fetch: Callable[[int, int], SearchPage]) -> JSONResponse:
+async def _results_page(
+    request: Request, usage: ClientUsage, fetch: Callable[[int, int], SearchPage]
+) -> JSONResponse:
     service = service_of(request)
     formats = media_filter(request)
     limit = int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
@@ -205,6 +213,7 @@ async def _results_page(request: Request, fetch: Callable[[int, int], SearchPage
     records = await public_records(service, page.asset_ids)
     end = offset + len(page.asset_ids)
     next_pos = cursor.encode(end) if end < page.total and page.asset_ids else ""
+    usage.searched(len(records))
     return _json(
         {"results": [result_object(service, r, formats) for r in records], "next": next_pos}
     )
@@ -215,8 +224,6 @@ def _common_params(request: Request) -> None:
     locale_param(request)
     choice_param(request, "contentfilter", "off", CONTENT_FILTERS)
     choice_param(request, "random", "false", ("true", "false"))
-    if len(request.query_params.get("client_key", "")) > 256:
-        raise InvalidInput("client_key is longer than 256 characters", code="invalid_client_key")
 
 
 def media_filter(request: Request) -> tuple[str, ...]:
