@@ -24,6 +24,7 @@ from gifdist.stores.migrate import upgrade_database
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
+    from gifdist.stores.blobs_s3 import S3BlobStore
     from gifdist.wiring import Service
 
 PG_URL = os.environ.get("GIFDIST_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -137,3 +138,40 @@ def client(service: Service) -> Iterator[TestClient]:
     with TestClient(create_app(service=service), base_url="http://gifdist.test") as test_client:
         test_client.headers["Authorization"] = f"Bearer {ADMIN_KEY}"
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 API (moto's server) on loopback for the module's tests."""
+    from moto.server import ThreadedMotoServer
+    from servers import free_port
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_store(s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> S3BlobStore:
+    """An S3 blob store on a fresh bucket of ``s3_endpoint``."""
+    import boto3
+
+    from gifdist.stores.blobs_s3 import S3BlobStore
+    from gifdist.stores.factory import open_blob_store
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    bucket = f"gifdist-{tmp_path.name[-8:].lower().replace('_', '-')}"
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(
+        Bucket=bucket
+    )
+    store = open_blob_store(
+        f"s3://{bucket}/gifs?endpoint_url={s3_endpoint}&region=us-east-1",
+        spool_dir=tmp_path / "spool",
+    )
+    assert isinstance(store, S3BlobStore)
+    return store

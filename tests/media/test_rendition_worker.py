@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from conftest import make_settings
 from gif_factory import make_gif
-from servers import free_port
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
@@ -28,43 +27,10 @@ from gifdist.media.renditions import (
 )
 from gifdist.stores.blobs import LocalBlobStore
 from gifdist.stores.blobs_s3 import S3BlobStore
-from gifdist.stores.factory import open_blob_store
 from gifdist.stores.renditions_sql import SqlRenditionStore
 from gifdist.wiring import Service
 
 K = RenditionKind
-
-
-# a real S3 API (moto's server) on loopback, as tests/stores/test_blobs.py uses
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def s3_store(s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> S3BlobStore:
-    import boto3
-
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    bucket = f"gifdist-{tmp_path.name[-8:].lower().replace('_', '-')}"
-    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(
-        Bucket=bucket
-    )
-    store = open_blob_store(
-        f"s3://{bucket}/gifs?endpoint_url={s3_endpoint}&region=us-east-1",
-        spool_dir=tmp_path / "spool",
-    )
-    assert isinstance(store, S3BlobStore)
-    return store
 
 
 @pytest.fixture

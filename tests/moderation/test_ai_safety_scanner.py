@@ -28,6 +28,7 @@ from gif_factory import html_bytes, make_gif
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
+from seed_readme_examples import EXAMPLES
 
 from gifdist.errors import ServiceUnavailable
 from gifdist.moderation.openai_scanner import (
@@ -44,47 +45,7 @@ from gifdist.moderation.openai_scanner import (
 # Tiny delays keep retry tests fast; generous per-attempt timeouts keep them stable.
 FAST: dict[str, Any] = {"retry_backoff": 0.001, "max_retry_delay": 1.0, "timeout": 5.0}
 
-SEED_EXAMPLE = """
-from gifdist.ai_safety_scanner import AISafetyPipeline
-
-# Initialize AI safety pipeline with OpenAI API
-pipeline = AISafetyPipeline(
-    api_key="your-openai-api-key",  # Or set OPENAI_API_KEY env var
-    enable_vision=True  # Enable vision scanning for visual content
-)
-
-# Scan upload with both text and visual analysis
-scan_results = pipeline.scan_upload(
-    file_path="uploads/cat.gif",
-    title="Funny Cat GIF",
-    tags=["cat", "funny", "pets"],
-    description="A hilarious cat doing backflips"
-)
-
-# Check if content is safe
-is_safe, violations, confidence = pipeline.is_safe(scan_results)
-
-if is_safe:
-    print(f"Content approved with {confidence:.0%} confidence")
-    # Proceed with upload
-else:
-    print(f"Content rejected: {', '.join(violations)}")
-    # Block upload
-
-# Inspect individual scan results
-if "text" in scan_results:
-    text_result = scan_results["text"]
-    print(f"Text scan: {'Safe' if text_result.is_safe else 'Unsafe'}")
-    print(f"Confidence: {text_result.confidence:.0%}")
-    if text_result.violations:
-        print(f"Violations: {', '.join(text_result.violations)}")
-
-if "visual" in scan_results:
-    visual_result = scan_results["visual"]
-    print(f"Visual scan: {'Safe' if visual_result.is_safe else 'Unsafe'}")
-    print(f"Confidence: {visual_result.confidence:.0%}")
-    print(f"Description: {visual_result.metadata.get('description', '')}")
-"""
+SEED_EXAMPLE = EXAMPLES["AI Safety Scanning"]
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from seed_readme_examples import EXAMPLES
 
 from gifdist.observability import (
     DROPPED_SERIES_METRIC,
@@ -57,44 +58,10 @@ def relative_error(estimate: float, exact: float) -> float:
 def test_seed_observability_example_runs_and_records_everything(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from gifdist.observability import LogLevel, ObservabilityStack
-
-    # Initialize observability stack for your service
-    obs = ObservabilityStack(service_name="gif-api", min_log_level=LogLevel.INFO)
-
-    # Structured logging with trace context
-    obs.logger.info("Processing asset request", asset_id="abc123", user_id="user_789")
-    obs.logger.error("Upload failed", error="timeout", duration_ms=5000)
-
-    # Metrics collection
-    obs.metrics.increment_counter("asset.uploads", tags={"status": "success"})
-    obs.metrics.set_gauge("active_connections", 42)
-    obs.metrics.record_histogram("request.duration", 123.45, tags={"endpoint": "/upload"})
-
-    # Time operations automatically
-    with obs.metrics.time_operation("db_query", tags={"table": "assets"}):
-        # Your database operation here
-        pass
-
-    # Distributed tracing
-    span = obs.start_trace("handle_upload", asset_type="gif", user_tier="premium")
-    try:
-        # Your operation here
-        span.add_log("Validating asset")
-        # ... more work ...
-        obs.finish_span(span, status="success")
-    except Exception as e:
-        span.add_log(f"Error: {e}", level="ERROR")
-        obs.finish_span(span, status="error")
-
-    # Get dashboard data
-    dashboard = obs.get_dashboard_data()
-    print(f"Total logs: {dashboard['logs']['total']}")
-    print(f"Active traces: {dashboard['traces']['active']}")
-
-    # Query histogram statistics
-    stats = obs.metrics.get_histogram_stats("request.duration", tags={"endpoint": "/upload"})
-    print(f"p95: {stats['p95']}ms, p99: {stats['p99']}ms")
+    namespace: dict[str, Any] = {}
+    exec(compile(EXAMPLES["Observability"], "seed-example", "exec"), namespace)
+    obs, span, stats = namespace["obs"], namespace["span"], namespace["stats"]
+    dashboard = namespace["dashboard"]
 
     # Two explicit logs plus the trace's start and finish logs.
     assert dashboard["logs"]["total"] == 4

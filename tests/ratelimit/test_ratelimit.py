@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 import subprocess
 import sys
@@ -36,41 +34,6 @@ SW = RateLimitStrategy.SLIDING_WINDOW
 ALL_STRATEGIES = [TB, FW, SW]
 # A multiple of every window used below, so sliding windows start exactly here.
 T0 = 600_000.0
-
-SEED_EXAMPLE = """
-from gifdist.ratelimit import RateLimiter, RateLimitConfig, RateLimitStrategy, RateLimitError
-
-# Configure rate limiter with token bucket strategy
-config = RateLimitConfig(
-    requests_per_window=100,  # 100 requests
-    window_seconds=60,        # per 60 seconds
-    strategy=RateLimitStrategy.TOKEN_BUCKET
-)
-
-limiter = RateLimiter(config, enable_per_ip=True, enable_per_user=True)
-
-# Check if request is allowed
-allowed, retry_after = limiter.check_rate_limit(
-    ip_address="192.168.1.100",
-    user_id="user_12345"
-)
-
-if allowed:
-    print("Request allowed")
-else:
-    print(f"Rate limited. Retry after {retry_after:.1f} seconds")
-
-# Enforce rate limit (raises exception if exceeded)
-try:
-    limiter.enforce_rate_limit(ip_address="192.168.1.100", user_id="user_12345")
-    # Process request
-except RateLimitError as e:
-    print(f"Blocked: {e}")
-
-# Get remaining quota
-quota = limiter.get_remaining_quota(ip_address="192.168.1.100", user_id="user_12345")
-print(f"IP quota: {quota.get('ip', 0)}, User quota: {quota.get('user', 0)}")
-"""
 
 
 class FakeClock:
@@ -108,13 +71,6 @@ def admitted(
 
 
 # --- the seed API -----------------------------------------------------------------
-
-
-def test_seed_readme_example_runs_and_prints_the_quota() -> None:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(SEED_EXAMPLE, "seed-example", "exec"), {})
-    assert out.getvalue().splitlines() == ["Request allowed", "IP quota: 98, User quota: 98"]
 
 
 def test_public_names_are_exported() -> None:

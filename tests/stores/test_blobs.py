@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,37 +62,6 @@ def test_only_old_temporaries_are_removed(tmp_path: Path) -> None:
     os.utime(old, (past, past))
     assert store.remove_stale_temporaries() == 1
     assert not os.path.exists(old) and os.path.exists(new)
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def s3_store(s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> S3BlobStore:
-    import boto3
-
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    bucket = f"gifdist-{tmp_path.name[-8:].lower().replace('_', '-')}"
-    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(
-        Bucket=bucket
-    )
-    store = open_blob_store(
-        f"s3://{bucket}/gifs?endpoint_url={s3_endpoint}&region=us-east-1",
-        spool_dir=tmp_path / "spool",
-    )
-    assert isinstance(store, S3BlobStore)
-    return store
 
 
 def test_s3_store_round_trip_with_ranges(s3_store: S3BlobStore) -> None:
