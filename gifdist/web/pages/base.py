@@ -25,6 +25,7 @@ __all__ = [
     "query_url",
     "service_of",
     "to_signin",
+    "viewer_context",
 ]
 
 User = tuple[Session, ApiKey]
@@ -33,17 +34,20 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 def page(template: str, user: User | None, status: int = 200, **context: Any) -> HTMLResponse:
-    key = user[1] if user else None
-    html = render(
-        template,
-        signed_in=user is not None,
-        csrf=user[0].csrf if user else "",
-        http_status=status,
-        can_stats=bool(key and key.allows(Scope.STATS)),
-        can_moderate=bool(key and key.allows(Scope.MODERATE)),
-        **context,
-    )
+    html = render(template, http_status=status, **viewer_context(user), **context)
     return HTMLResponse(html, status_code=status, headers=NO_STORE)
+
+
+def viewer_context(user: User | None) -> dict[str, Any]:
+    """What the page header says about who is looking (their name, their nav)."""
+    key = user[1] if user else None
+    return {
+        "signed_in": user is not None,
+        "viewer_name": key.name if key else "",
+        "csrf": user[0].csrf if user else "",
+        "can_stats": bool(key and key.allows(Scope.STATS)),
+        "can_moderate": bool(key and key.allows(Scope.MODERATE)),
+    }
 
 
 def missing_scope(user: User, scope: Scope, what: str) -> HTMLResponse:

@@ -18,6 +18,7 @@ from gifdist.analytics.tracker import METRICS
 from gifdist.assets.model import AssetRecord
 from gifdist.errors import GifdistError, InvalidInput, NotFound
 from gifdist.web.pages.base import missing_scope, page, param, query_url, service_of, to_signin
+from gifdist.web.pages.owner import PLATFORMS
 from gifdist.web.pages.signin import current_user
 from gifdist.wiring import Service
 
@@ -257,5 +258,6 @@ async def dashboard(request: Request) -> Response:
         metrics=METRIC_LABELS,
         from_value=_local_input(query.start),
         to_value=_local_input(query.end),
+        platforms=PLATFORMS,
         **context,
     )
