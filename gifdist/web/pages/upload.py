@@ -24,4 +24,5 @@ async def upload_page(request: Request) -> Response:
         max_bytes=settings.max_upload_bytes,
         max_mb=settings.max_upload_bytes // (1024 * 1024),
         max_title=settings.max_title_chars,
+        max_description=settings.max_description_chars,
     )
