@@ -162,3 +162,55 @@ def test_a_private_gif_is_shown_to_its_owner_without_a_signature(
     assert re.search(r'src="[^"]+\.gif\?[^"]*signature=', html)  # signed bytes for the owner
     client.cookies.clear()
     assert client.get(f"/a/{asset['asset_id']}").status_code == 403
+
+
+def test_a_deleted_gif_answers_410_and_the_page_still_names_the_viewer(
+    client: TestClient, service: Service
+) -> None:
+    alice, _ = service.keys.create("alice", OWNER_SCOPES)
+    csrf = sign_in(client, alice)
+    asset = upload(client, csrf, "Short-lived cat", seed=6)
+    deleted = client.delete(f"/api/v1/assets/{asset['asset_id']}", headers={"X-CSRF-Token": csrf})
+    assert deleted.status_code == 204
+    response = client.get(f"/a/{asset['asset_id']}")
+    assert response.status_code == 410
+    assert "Signed in as <strong>alice</strong>" in response.text
+    assert response.headers["cache-control"] == "private, no-store"
+    client.cookies.clear()
+    anonymous = client.get(f"/a/{asset['asset_id']}")
+    assert anonymous.status_code == 410 and "Signed in as" not in anonymous.text
+
+
+def test_every_signed_in_page_names_the_viewer(client: TestClient, service: Service) -> None:
+    alice, _ = service.keys.create("alice", OWNER_SCOPES)
+    sign_in(client, alice)
+    for path in ("/", "/upload", "/library", "/dashboard", "/gifs", "/signin"):
+        response = client.get(path)
+        assert "Signed in as <strong>alice</strong>" in response.text, path
+
+
+def test_the_upload_page_describes_each_file_before_sending(
+    client: TestClient, service: Service
+) -> None:
+    alice, _ = service.keys.create("alice", OWNER_SCOPES)
+    sign_in(client, alice)
+    html = client.get("/upload").text
+    # one title, tags and description per file (in the per-file template), no batch title
+    item = html[html.index('<template id="upload-item">') :]
+    for field in ("f-title", "f-tags", "f-description"):
+        assert f'class="{field}"' in item
+    assert 'id="title"' not in html and 'id="tags"' not in html
+    assert 'id="send"' in html
+
+
+def test_the_dashboard_link_table_offers_copy_and_create(
+    client: TestClient, service: Service
+) -> None:
+    alice, _ = service.keys.create("alice", OWNER_SCOPES)
+    csrf = sign_in(client, alice)
+    asset = upload(client, csrf, "cat", seed=7)
+    slack = make_link(client, csrf, asset["asset_id"], "slack")
+    html = client.get(f"/dashboard?asset={asset['asset_id']}").text
+    assert f'data-copy="{slack}"' in html
+    assert f'id="create-link" class="inline-form" data-asset="{asset["asset_id"]}"' in html
+    assert f'data-csrf="{csrf}"' in html
