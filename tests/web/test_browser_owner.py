@@ -177,4 +177,13 @@ def test_the_owner_page_follows_the_moderation_status_live(server: RunningServer
         assert check.status_code == 200
         page.wait_for_selector("#owner button[data-via=slack]", timeout=15000)
         assert page.locator("#status-note").count() == 0
+
+        # private: the page reloads without share buttons, and strangers get no page
+        page.click("#privacy")
+        page.wait_for_selector("#privacy:text('Make public')")
+        assert page.locator("#owner button[data-via]").count() == 0
+        assert httpx.get(f"{server.base}/a/{asset_id}").status_code == 403
+        page.click("#privacy")
+        page.wait_for_selector("#privacy:text('Make private')")
+        assert page.locator("#owner button[data-via]").count() == 6
         assert errors == []
