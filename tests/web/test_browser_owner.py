@@ -33,6 +33,15 @@ def sign_in(page: Any, server: RunningServer, path: str) -> None:
     page.wait_for_url(f"{server.base}{path}")
 
 
+def fits_a_phone(page: Any) -> bool:
+    """No horizontal scrolling of the whole page at phone width."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+    finally:
+        page.set_viewport_size({"width": 1100, "height": 900})
+
+
 def test_owner_shares_edits_makes_a_qr_code_and_deletes(
     server: RunningServer, tmp_path: Path
 ) -> None:
@@ -143,7 +152,21 @@ def test_owner_shares_edits_makes_a_qr_code_and_deletes(
         assert visitor_errors == []
         visitor_context.close()
 
+        # the dashboard's link table: create a Teams link there, and copy it
+        page.goto(f"{server.base}/dashboard?asset={asset_id}")
+        page.select_option("#create-via", "teams")
+        with page.expect_navigation():
+            page.click("#create-link button[type=submit]")
+        teams_row = page.locator("table.links tr", has_text="teams")
+        assert teams_row.count() == 1
+        teams_row.locator("button[data-copy]").click()
+        teams_url = teams_row.locator("code").inner_text()
+        assert page.evaluate("navigator.clipboard.readText()") == teams_url
+        assert accessibility_violations(page) == []
+
         # delete, with a confirmation first
+        page.goto(canonical)
+        assert fits_a_phone(page)
         page.click("#delete-start")
         assert page.is_visible("#delete-confirm")
         page.click("#delete-no")
