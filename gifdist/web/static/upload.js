@@ -17,9 +17,9 @@
     ["twitter", "X / Twitter"], ["facebook", "Facebook"], ["web", "plain"],
   ];
   const statusText = {
-    pending: "Waiting for the safety check: only you can see it until it is approved.",
+    pending: "Waiting for the safety check: only you can see it until it is approved; share links appear here then.",
     approved: "Approved: the links work for everyone.",
-    flagged: "Held for a moderator's review: the links work once it is approved.",
+    flagged: "Held for a moderator's review: only you can see it; share links appear here once a moderator approves it.",
     rejected: "Rejected by the safety check: it will not be shown.",
   };
 
@@ -114,12 +114,12 @@
     const el = item.querySelector(".status");
     el.textContent = statusText[asset.status] || asset.status;
     item.querySelector(".state").textContent = asset.status === "approved" ? "ready" : asset.status;
-    item.querySelector(".shares").hidden = asset.status === "rejected";
-    if (asset.status !== "pending") { return; }
+    item.querySelector(".shares").hidden = asset.status !== "approved";
+    if (asset.status !== "pending" && asset.status !== "flagged") { return; }
     setTimeout(function () {
       api("GET", "/api/v1/assets/" + asset.asset_id).then(function (fresh) { watchStatus(item, fresh); })
         .catch(function () { watchStatus(item, asset); });
-    }, 2000);
+    }, asset.status === "pending" ? 2000 : 10000);
   }
 
   function showResult(item, asset) {
