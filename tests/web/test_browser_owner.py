@@ -55,7 +55,13 @@ def test_owner_shares_edits_makes_a_qr_code_and_deletes(
         page.wait_for_url(f"{server.base}/upload")
         assert "Signed in as" in page.inner_text("header")
 
-        page.set_input_files("#files", [str(gif)])
+        other = tmp_path / "other.gif"
+        other.write_bytes(make_gif(width=30, height=20, seed=23))
+        page.set_input_files("#files", [str(gif), str(other)])
+        assert page.inner_text("#send") == "Upload 2 GIFs"
+        page.click(".upload >> nth=1 >> .remove")  # changed my mind about that one
+        assert page.locator(".upload").count() == 1
+        assert page.inner_text("#send") == "Upload 1 GIF"
         page.fill(".upload .f-title", "Walking cat")
         page.fill(".upload .f-tags", "cat, walk")
         page.fill(".upload .f-description", "A cat out for a walk")
@@ -101,6 +107,13 @@ def test_owner_shares_edits_makes_a_qr_code_and_deletes(
         assert page.get_attribute("#qr-image", "src") == f"/s/{code}.svg"
         png = page.request.get(f"{server.base}{page.get_attribute('#qr-png', 'href')}")
         assert png.ok and png.body()[:8] == b"\x89PNG\r\n\x1a\n"
+
+        # edit: a refused change says why and changes nothing
+        page.fill("#edit-tags", ", ".join(f"tag{i}" for i in range(30)))
+        page.click("#edit button[type=submit]")
+        page.wait_for_selector("#edit-status:text('Not saved')")
+        assert "tags" in page.inner_text("#edit-status")
+        errors.clear()  # the refused change answers 4xx, which the console reports
 
         # edit: the title changes on the page and stays changed
         page.fill("#edit-title", "Strolling cat")
