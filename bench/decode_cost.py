@@ -121,7 +121,7 @@ from gifdist.assets.model import AssetMetadata
 from gifdist.config import Settings
 from gifdist.media.review_frames import render_review_frames
 from gifdist.wiring import Service
-from gifdist.web.pages.ui import _queue_items
+from gifdist.web.pages.moderation import _queue_items
 count = int(sys.argv[1])
 root = Path(tempfile.mkdtemp())
 try:

@@ -18,7 +18,10 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from gifdist.errors import GifdistError, TooManyRequests
 from gifdist.observability.metrics import record_client_disconnect
+from gifdist.web.pages.base import viewer_context
 from gifdist.web.pages.render import error_page
+from gifdist.web.pages.signin import current_user
+from gifdist.web.session import COOKIE
 
 log = logging.getLogger("gifdist.web")
 
@@ -83,13 +86,32 @@ def error_body_for(path: str, status: int, code: str, message: str) -> dict[str,
 
 
 def error_response(
-    path: str, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    path: str,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    viewer: dict[str, Any] | None = None,
 ) -> Response:
     if wants_json(path):
         return JSONResponse(
             error_body_for(path, status, code, message), status_code=status, headers=headers
         )
-    return HTMLResponse(error_page(status, message), status_code=status, headers=headers)
+    if viewer and viewer.get("signed_in"):  # the page names who is signed in
+        headers = {**(headers or {}), "Cache-Control": "private, no-store"}
+    page = error_page(status, message, **(viewer or {}))
+    return HTMLResponse(page, status_code=status, headers=headers)
+
+
+async def _viewer(request: Request) -> dict[str, Any] | None:
+    """Who is signed in, for an HTML error page's header (nothing when unknown)."""
+    if COOKIE not in request.cookies or wants_json(request.url.path):
+        return None
+    try:
+        return viewer_context(await current_user(request))
+    except Exception:  # an error page never fails over who is looking
+        log.debug("no viewer for the error page", exc_info=True)
+        return None
 
 
 async def _gifdist_error(request: Request, exc: Exception) -> Response:
@@ -99,7 +121,8 @@ async def _gifdist_error(request: Request, exc: Exception) -> Response:
         headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
     if exc.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="gifdist"'
-    return error_response(request.url.path, exc.status, exc.code, exc.message, headers)
+    viewer = await _viewer(request)
+    return error_response(request.url.path, exc.status, exc.code, exc.message, headers, viewer)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -20,7 +20,7 @@ from gifdist.errors import InvalidMedia, ServiceUnavailable
 from gifdist.media import gif as gif_module
 from gifdist.media.gif import DecodeSlots, GifLimits, inspect_gif
 from gifdist.web.app import create_app
-from gifdist.web.pages.ui import _queue_items
+from gifdist.web.pages.moderation import _queue_items
 from gifdist.wiring import Service
 
 

@@ -95,8 +95,11 @@ def test_sign_in_upload_share_and_follow_links(server: RunningServer, tmp_path: 
         page.fill("#key", SERVER_KEY)
         page.click("main button[type=submit]")
         page.wait_for_url(f"{server.base}/upload")
-        page.fill("#tags", "cat, dance")
         page.set_input_files("#files", [str(good), str(bad)])
+        # each GIF is described before anything is sent
+        assert page.input_value(".upload >> nth=0 >> .f-title") == "dancing-cat"
+        page.fill(".upload >> nth=0 >> .f-tags", "cat, dance")
+        page.click("#send")
         page.wait_for_selector(".upload .result:not([hidden])")
         page.wait_for_selector(".upload .error-msg:not([hidden])")
         refused = page.inner_text(".upload .error-msg:not([hidden])")

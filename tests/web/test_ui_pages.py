@@ -13,7 +13,7 @@ from gif_factory import make_gif
 
 from gifdist.accounts.keys import Scope
 from gifdist.analytics import AnalyticsEvent, EventType, Platform
-from gifdist.web.pages.ui import line_chart
+from gifdist.web.pages.dashboard import line_chart
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient

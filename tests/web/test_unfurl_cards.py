@@ -260,7 +260,8 @@ def test_oembed_answers_head_and_is_discoverable_by_link_header(https_site: Site
     link = page.headers["link"]
     assert link.startswith("<https://gifdist.test/oembed?format=json&url=")
     assert 'rel="alternate"; type="application/json+oembed"' in link
-    assert page.headers["vary"] == "User-Agent"
+    # bots get their card; a signed-in person gets their own (never cached) page
+    assert page.headers["vary"] == "User-Agent, Cookie"
     card = https_site.client.get(f"/s/{https_site.code}", headers={"User-Agent": BOTS["slack"]})
     assert card.headers["link"] == link
 

@@ -1,1 +1,1 @@
-"""Server-rendered HTML pages."""
+"""Server-rendered HTML pages, one module per page (each with its ``router``)."""

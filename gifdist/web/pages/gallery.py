@@ -17,7 +17,8 @@ from starlette.responses import JSONResponse, Response
 from gifdist.assets import AssetRecord
 from gifdist.errors import GifdistError, NotFound
 from gifdist.search import RenditionKind, SearchPage, media_of
-from gifdist.web.pages.ui import current_user, page
+from gifdist.web.pages.base import page
+from gifdist.web.pages.signin import current_user
 from gifdist.wiring import Service
 
 router = APIRouter(include_in_schema=False)

@@ -81,10 +81,12 @@ def asset_context(
     }
 
 
-def error_page(status: int, message: str) -> str:
+def error_page(status: int, message: str, **viewer: Any) -> str:
+    """The error page; ``viewer`` says who is signed in (see ``base.viewer_context``)."""
     return render(
         "error.html",
         status=status,
         heading=ERROR_HEADINGS.get(status, "Something went wrong"),
         message=message,
+        **viewer,
     )

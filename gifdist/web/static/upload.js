@@ -1,4 +1,5 @@
-// Upload page: drag and drop or pick GIFs, per-file progress, share links per platform.
+// Upload page: drag and drop or pick GIFs, describe each one (title, tags, description),
+// send them; per-file progress, share links per platform, and a word when it is a re-upload.
 (function () {
   "use strict";
   const form = document.getElementById("upload-form");
@@ -8,14 +9,17 @@
   const template = document.getElementById("upload-item");
   const csrf = form.dataset.csrf;
   const maxBytes = Number(form.dataset.maxBytes);
+  const send = document.getElementById("send");
+  const queued = [];
+  let counter = 0;
   const platforms = [
     ["slack", "Slack"], ["discord", "Discord"], ["teams", "Teams"],
     ["twitter", "X / Twitter"], ["facebook", "Facebook"], ["web", "plain"],
   ];
   const statusText = {
-    pending: "Waiting for the safety check: only you can see it until it is approved.",
+    pending: "Waiting for the safety check: only you can see it until it is approved; share links appear here then.",
     approved: "Approved: the links work for everyone.",
-    flagged: "Held for a moderator's review: the links work once it is approved.",
+    flagged: "Held for a moderator's review: only you can see it; share links appear here once a moderator approves it.",
     rejected: "Rejected by the safety check: it will not be shown.",
   };
 
@@ -45,8 +49,16 @@
     el.hidden = false;
     item.querySelector(".state").textContent = "refused";
     item.querySelector("progress").hidden = true;
+    done(item);
     const result = item.querySelector(".result");
     if (result && result.hidden) { result.remove(); }
+  }
+
+  function done(item) {
+    ["describe", "remove"].forEach(function (name) {
+      const el = item.querySelector("." + name);
+      if (el) { el.remove(); }
+    });
   }
 
   function shareButtons(item, asset) {
@@ -102,16 +114,24 @@
     const el = item.querySelector(".status");
     el.textContent = statusText[asset.status] || asset.status;
     item.querySelector(".state").textContent = asset.status === "approved" ? "ready" : asset.status;
-    item.querySelector(".shares").hidden = asset.status === "rejected";
-    if (asset.status !== "pending") { return; }
+    item.querySelector(".shares").hidden = asset.status !== "approved";
+    if (asset.status !== "pending" && asset.status !== "flagged") { return; }
     setTimeout(function () {
       api("GET", "/api/v1/assets/" + asset.asset_id).then(function (fresh) { watchStatus(item, fresh); })
         .catch(function () { watchStatus(item, asset); });
-    }, 2000);
+    }, asset.status === "pending" ? 2000 : 10000);
   }
 
   function showResult(item, asset) {
-    item.querySelector(".state").textContent = "uploaded";
+    done(item);
+    item.querySelector(".state").textContent = asset.already_uploaded ? "already uploaded" : "uploaded";
+    if (asset.already_uploaded) {
+      const again = item.querySelector(".again");
+      again.querySelector(".mine").href = "/a/" + asset.asset_id;
+      again.hidden = false;
+    }
+    item.querySelector(".manage").href = "/a/" + asset.asset_id;
+    if (asset.title) { item.querySelector(".name").textContent = asset.title; }
     item.querySelector("progress").hidden = true;
     item.querySelector("progress").value = 100;
     const result = item.querySelector(".result");
@@ -128,24 +148,58 @@
     result.hidden = false;
   }
 
-  function upload(file) {
+  function add(file) {
     const item = template.content.firstElementChild.cloneNode(true);
+    counter += 1;
     item.querySelector(".name").textContent = file.name;
-    item.querySelector("progress").setAttribute("aria-label", "Uploading " + file.name);
-    item.querySelector(".state").textContent = "uploading";
+    ["title", "tags", "description"].forEach(function (name) {
+      const field = item.querySelector(".f-" + name);
+      field.id = "upload-" + counter + "-" + name;
+      item.querySelector(".f-" + name + "-label").htmlFor = field.id;
+    });
+    item.querySelector(".f-title").value = file.name.replace(/\.gif$/i, "");
     list.appendChild(item);
     if (file.type && file.type !== "image/gif") { showError(item, "Not a GIF: only .gif files can be uploaded."); return; }
     if (file.size > maxBytes) { showError(item, "Too large: the limit is " + Math.round(maxBytes / 1048576) + " MB."); return; }
+    item.querySelector(".state").textContent = "ready to send";
+    const entry = { file: file, item: item };
+    item.querySelector(".remove").addEventListener("click", function () {
+      const at = queued.indexOf(entry);
+      if (at >= 0) { queued.splice(at, 1); }
+      item.remove();
+      updateSend();
+    });
+    queued.push(entry);
+    updateSend();
+  }
+
+  function updateSend() {
+    send.hidden = queued.length === 0;
+    send.textContent = queued.length === 1 ? "Upload 1 GIF" : "Upload " + queued.length + " GIFs";
+  }
+
+  function upload(entry) {
+    const item = entry.item;
+    const file = entry.file;
     const data = new FormData();
     data.append("file", file, file.name);
-    data.append("title", document.getElementById("title").value || file.name.replace(/\.gif$/i, ""));
-    const tags = document.getElementById("tags").value;
+    data.append("title", item.querySelector(".f-title").value.trim() || file.name.replace(/\.gif$/i, ""));
+    const tags = item.querySelector(".f-tags").value.trim();
     if (tags) { data.append("tags", tags); }
+    const description = item.querySelector(".f-description").value.trim();
+    if (description) { data.append("description", description); }
+    item.querySelectorAll(".describe input, .describe textarea").forEach(function (field) { field.readOnly = true; });
+    const removeButton = item.querySelector(".remove");
+    if (removeButton) { removeButton.remove(); }
+    const progress = item.querySelector("progress");
+    progress.hidden = false;
+    progress.setAttribute("aria-label", "Uploading " + file.name);
+    item.querySelector(".state").textContent = "uploading";
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/v1/assets");
     xhr.setRequestHeader("X-CSRF-Token", csrf);
     xhr.upload.addEventListener("progress", function (event) {
-      if (event.lengthComputable) { item.querySelector("progress").value = Math.round(100 * event.loaded / event.total); }
+      if (event.lengthComputable) { progress.value = Math.round(100 * event.loaded / event.total); }
     });
     xhr.addEventListener("load", function () {
       let body = null;
@@ -157,8 +211,12 @@
     xhr.send(data);
   }
 
-  function handle(files) { Array.prototype.forEach.call(files, upload); }
+  function handle(files) { Array.prototype.forEach.call(files, add); }
 
+  send.addEventListener("click", function () {
+    queued.splice(0).forEach(upload);
+    updateSend();
+  });
   input.addEventListener("change", function () { handle(input.files); input.value = ""; });
   document.getElementById("pick").addEventListener("click", function () { input.click(); });
   ["dragenter", "dragover"].forEach(function (name) {
