@@ -139,7 +139,8 @@ def assets_edit(
         raise UsageError("give at least one of --title, --tags and --description")
     with _assets(server, key) as assets:
         body = assets.edit(asset_id, changes)
-    console.print(f"{body['asset_id']}: {body['title']!r} [{', '.join(body['tags'])}]")
+    tags = ", ".join(body["tags"])
+    console.print(f"{body['asset_id']}: {body['title']!r} [{tags}]", markup=False, highlight=False)
 
 
 @assets_app.command("delete")

@@ -148,7 +148,10 @@ def links_edit(
         raise UsageError("give at least one of --title, --tags and --via")
     with _links(server, key) as links:
         link = links.edit(code, fields)
-    console.print(f"{link['short_code']}: {link['title']!r} via {link['via'] or '-'}")
+    via = link["via"] or "-"
+    console.print(
+        f"{link['short_code']}: {link['title']!r} via {via}", markup=False, highlight=False
+    )
 
 
 @links_app.command("delete")
