@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from gifdist.cli.errors import CliError
+from gifdist.cli.local import local_service
 from gifdist.cli.output import console
 from gifdist.config import Settings
 
@@ -29,3 +32,23 @@ def db_upgrade() -> None:
         engine.dispose()
     state = "already up to date" if before == after else f"upgraded {before or 'empty'} → {after}"
     console.print(f"database {state} (revision {after})")
+
+
+@db_app.command("repair")
+def db_repair(
+    older_than: Annotated[
+        float,
+        typer.Option(
+            "--older-than",
+            min=0,
+            help="Sweep only blobs written at least this many seconds ago (younger ones "
+            "may belong to an upload still in flight).",
+        ),
+    ] = 3600.0,
+) -> None:
+    """Finish deletes a crash interrupted and remove blobs nothing names (what every
+    start does, and the hourly sweep)."""
+    with local_service() as service:
+        finished = service.deletes.finish_pending()
+        swept = service.deletes.sweep_orphans(older_than)
+    console.print(f"finished {finished} interrupted deletes; removed {swept} unused blobs")

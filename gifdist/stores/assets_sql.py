@@ -17,14 +17,16 @@ from sqlalchemy import Connection, Engine, String, cast, delete, func, insert, s
 from sqlalchemy.exc import IntegrityError
 
 from gifdist.assets.model import AssetMetadata, AssetRecord, AssetStatus
-from gifdist.assets.store import DeletedAsset
+from gifdist.assets.store import DeletedAsset, PendingDelete
 from gifdist.media.gif import GifInfo
 from gifdist.stores.schema import (
     asset_reports,
     assets,
     contents,
     moderation_jobs,
+    pending_deletes,
     rejected_hashes,
+    renditions,
     share_links,
     tombstones,
 )
@@ -300,6 +302,11 @@ class SqlAssetStore:
             used = conn.execute(select(assets.c.asset_id).where(assets.c.sha256 == sha256)).first()
             if used is None:
                 conn.execute(delete(contents).where(contents.c.sha256 == sha256))
+            conn.execute(
+                insert(pending_deletes).values(
+                    asset_id=asset_id, sha256=None if used else sha256, queued_at=now
+                )
+            )
             stones = [("asset", asset_id, sha256)] + [("link", code, None) for code in codes]
             conn.execute(
                 insert(tombstones),
@@ -423,3 +430,49 @@ def _record(row: Any) -> AssetRecord:
         updated_at=_aware(row["updated_at"]),
         moderation=row["moderation"],
     )
+
+
+class SqlDeleteJournal:
+    """The ``pending_deletes`` rows ``SqlAssetStore.delete_asset`` writes, and which
+    blobs the contents and renditions still name."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def pending(self) -> builtins.list[PendingDelete]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(pending_deletes.c.asset_id, pending_deletes.c.sha256).order_by(
+                    pending_deletes.c.queued_at
+                )
+            )
+            return [PendingDelete(str(row[0]), row[1]) for row in rows]
+
+    def finish(self, asset_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(pending_deletes).where(pending_deletes.c.asset_id == asset_id))
+
+    def content_exists(self, sha256: str) -> bool:
+        with self.engine.connect() as conn:
+            found = conn.execute(select(contents.c.sha256).where(contents.c.sha256 == sha256))
+            return found.first() is not None
+
+    def unreferenced(self, names: Sequence[str]) -> builtins.list[str]:
+        wanted = list(dict.fromkeys(names))
+        named: set[str] = set()
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):  # bound the IN list
+                chunk = wanted[start : start + 500]
+                named.update(
+                    str(row[0])
+                    for row in conn.execute(
+                        select(contents.c.sha256).where(contents.c.sha256.in_(chunk))
+                    )
+                )
+                named.update(
+                    str(row[0])
+                    for row in conn.execute(
+                        select(renditions.c.blob_sha256).where(renditions.c.blob_sha256.in_(chunk))
+                    )
+                )
+        return [name for name in wanted if name not in named]
