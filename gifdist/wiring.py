@@ -189,8 +189,8 @@ class Service:
             ),
             erase_analytics=self.analytics_store.clear,
         )
-        # bytes an upload killed before its row left behind (younger ones may be in flight)
-        self.background.append(PeriodicTask("blob-sweep", 3600.0, self.deletes.sweep_orphans))
+        # deletes left unfinished; bytes an upload killed before its row left behind
+        self.background.append(PeriodicTask("blob-sweep", 3600.0, self.deletes.repair))
         self.editor = AssetEditor(
             self.catalog,
             self.uploads.clean_metadata,

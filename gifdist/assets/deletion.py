@@ -14,6 +14,7 @@ its own transaction that the bytes are in place (``Uploads``).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from gifdist.assets.crashpoints import crash_point
@@ -23,7 +24,9 @@ log = logging.getLogger("gifdist.assets")
 
 
 class ContentRemover:
-    """Removes bytes no content row names any more, with their renditions."""
+    """Removes bytes no content row names any more, with their renditions; one remover
+    per content at a time (two sharing the quarantine slot could drop bytes the other
+    is putting back for an upload)."""
 
     def __init__(
         self, journal: DeleteJournal, blobs: BlobStore, delete_renditions: Callable[[str], int]
@@ -31,9 +34,23 @@ class ContentRemover:
         self.journal = journal
         self.blobs = blobs
         self._delete_renditions = delete_renditions
+        self.wait_seconds = 10.0  # for another remover of the same bytes
+        self.stale_after = 300.0  # a claim this old is a crashed remover's
 
-    def remove(self, sha256: str) -> bool:
-        """Remove the bytes unless an upload uses them again; True if they went."""
+    def remove(self, sha256: str) -> bool | None:
+        """Remove the bytes unless an upload uses them again: True if they went, False
+        if they stay, None if another remover kept them busy (try again later)."""
+        deadline = time.monotonic() + self.wait_seconds
+        while not self.journal.claim_removal(sha256, self.stale_after):
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.02)
+        try:
+            return self._remove(sha256)
+        finally:
+            self.journal.release_removal(sha256)
+
+    def _remove(self, sha256: str) -> bool:
         if self.journal.content_exists(sha256):
             return False
         self.blobs.quarantine(sha256)
@@ -63,8 +80,11 @@ class DeleteFinisher:
     def finish(self, pending: PendingDelete) -> None:
         self._erase_analytics(pending.asset_id)
         crash_point("delete.analytics_erased")
-        if pending.sha256 is not None:
-            self.remover.remove(pending.sha256)
+        if pending.sha256 is not None and self.remover.remove(pending.sha256) is None:
+            log.warning(
+                "bytes of deleted %s are busy; the next repair removes them", pending.asset_id
+            )
+            return
         self.journal.finish(pending.asset_id)
 
     def finish_pending(self) -> int:
@@ -92,4 +112,9 @@ class DeleteFinisher:
         return removed
 
     def _sweep(self, names: list[str]) -> int:
-        return sum(self.remover.remove(name) for name in self.journal.unreferenced(names))
+        return sum(bool(self.remover.remove(name)) for name in self.journal.unreferenced(names))
+
+    def repair(self) -> None:
+        """The hourly pass: unfinished deletes, then blobs nothing names."""
+        self.finish_pending()
+        self.sweep_orphans()

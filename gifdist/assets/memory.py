@@ -61,7 +61,14 @@ class InMemoryAssetStore:
             existing = self.get_for_owner(sha256, owner_key_id)
             if existing is not None:
                 return existing, False
-            asset_id = next((c for c in candidate_ids if c not in self._assets), None)
+            asset_id = next(
+                (
+                    c
+                    for c in candidate_ids
+                    if c not in self._assets and ("asset", c) not in self._gone
+                ),
+                None,
+            )
             if asset_id is None:
                 raise LookupError(f"every candidate id for {sha256} is taken")
             content = self._contents.setdefault(
@@ -237,6 +244,8 @@ class InMemoryDeleteJournal:
 
     def __init__(self, store: InMemoryAssetStore) -> None:
         self.store = store
+        self._lock = threading.Lock()
+        self._removing: set[str] = set()
 
     def pending(self) -> builtins.list[PendingDelete]:
         return list(self.store.pending.values())
@@ -246,6 +255,17 @@ class InMemoryDeleteJournal:
 
     def content_exists(self, sha256: str) -> bool:
         return self.store.has_content(sha256)
+
+    def claim_removal(self, sha256: str, stale_after: float) -> bool:
+        with self._lock:
+            if sha256 in self._removing:
+                return False
+            self._removing.add(sha256)
+            return True
+
+    def release_removal(self, sha256: str) -> None:
+        with self._lock:
+            self._removing.discard(sha256)
 
     def unreferenced(self, names: Sequence[str]) -> builtins.list[str]:
         return [name for name in dict.fromkeys(names) if not self.store.has_content(name)]

@@ -50,6 +50,13 @@ class DeleteJournal(Protocol):
         """True while a content row names these bytes (an upload may re-create one)."""
         ...
 
+    def claim_removal(self, sha256: str, stale_after: float) -> bool:
+        """Become the one remover of these bytes (False while another is, unless its
+        claim is older than ``stale_after`` seconds: it crashed)."""
+        ...
+
+    def release_removal(self, sha256: str) -> None: ...
+
     def unreferenced(self, names: Sequence[str]) -> builtins.list[str]:
         """Those blob ``names`` that no content and no rendition names."""
         ...

@@ -1,4 +1,4 @@
-"""deletes whose later steps (analytics, bytes) are still to be done
+"""deletes whose later steps (analytics, bytes) are still to be done; bytes being removed
 
 Revision ID: 0011
 Revises: 0007
@@ -24,7 +24,15 @@ def upgrade() -> None:
         sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("asset_id", name="pk_pending_deletes"),
     )
+    op.create_table(
+        "blob_removals",
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("claimed_by", sa.String(128), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("sha256", name="pk_blob_removals"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("blob_removals")
     op.drop_table("pending_deletes")
