@@ -24,6 +24,7 @@ from gifdist.cli.errors import HandledGroup
 app = typer.Typer(
     cls=HandledGroup,
     help="gifdist: upload GIFs, get canonical URLs and short share links, serve them.",
+    epilog="Exit codes: 0 done, 1 refused or failed, 2 usage (see the README's CLI section).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

@@ -164,3 +164,34 @@ def test_an_upload_killed_before_its_row_leaves_nothing_after_the_repair(
         assert service.blobs.exists(sha256)
     finally:
         service.close()
+
+
+def test_a_server_started_after_a_killed_delete_finishes_it(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The next start is a real ``gifdist serve`` on the same data: by the time it
+    answers, the delete is done (numbers and bytes gone) and its URLs are 410."""
+    import httpx
+    from servers import running_server
+
+    settings = make_settings(tmp_path, database_url)
+    service = Service(settings)
+    try:
+        asset_id, sha256 = uploaded_with_numbers(service, tmp_path, 504)
+    finally:
+        service.close()
+    assert (
+        run_cli(settings, "assets", "delete", asset_id, "--yes", crash_at="delete.committed") == -9
+    )
+    env = {
+        "GIFDIST_DATA_DIR": str(settings.data_dir),
+        "GIFDIST_DATABASE_URL": settings.resolved_database_url,
+    }
+    with running_server(tmp_path, **env) as server:
+        assert httpx.get(f"{server.base}/a/{asset_id}.gif").status_code == 410
+        service = Service(settings)
+        try:
+            assert service.deletes.journal.pending() == []
+            assert views(service, asset_id) == 0 and not service.blobs.exists(sha256)
+        finally:
+            service.close()
