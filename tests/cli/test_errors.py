@@ -10,7 +10,15 @@ from typer.testing import CliRunner
 
 from gifdist.cli import app
 from gifdist.cli.errors import CliError, ExitCode, UsageError, exit_code_for
-from gifdist.errors import Conflict, Gone, InvalidInput, InvalidMedia, NotFound, Unauthorized
+from gifdist.errors import (
+    Conflict,
+    Gone,
+    InvalidInput,
+    InvalidMedia,
+    NotFound,
+    ServiceUnavailable,
+    Unauthorized,
+)
 
 runner = CliRunner()
 
@@ -87,3 +95,29 @@ def test_every_command_group_is_registered_once_under_the_one_handler() -> None:
     names = set(root.commands)  # type: ignore[attr-defined]
     expected = {"serve", "upload", "stats", "export", "erase", "assets", "links", "keys"}
     assert expected | {"moderation", "audit", "search", "renditions", "db"} <= names
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "code"),
+    [
+        (400, {"error": {"code": "bad", "message": "tags must be text"}}, InvalidInput, 2),
+        (401, {"error": {"code": "unauthorized", "message": "unknown key"}}, Unauthorized, 1),
+        (404, {"error": {"code": "not_found", "message": "no asset"}}, NotFound, 1),
+        (410, {"error": {"code": "gone", "message": "deleted"}}, Gone, 1),
+        (422, {"detail": [{"msg": "not a bool"}]}, InvalidInput, 2),
+        (503, None, ServiceUnavailable, 1),
+    ],
+)
+def test_a_server_s_error_answer_becomes_the_local_error_with_the_same_exit_code(
+    status: int, body: object, kind: type[Exception], code: int
+) -> None:
+    import httpx
+
+    from gifdist.cli.remote import error_for
+
+    answer = httpx.Response(status, json=body) if body is not None else httpx.Response(status)
+    error = error_for(answer, "http://gifs.example")
+    assert isinstance(error, kind) and exit_code_for(error) == code
+    assert f"({status} from http://gifs.example)" in error.message
+    if status == 401:
+        assert "http://gifs.example refused the key (unknown key)" in error.message

@@ -97,7 +97,7 @@ def test_assets_and_links_are_managed_on_the_server_through_its_api(
     assert cli(server, "assets", "delete", asset_id, "--yes", key=key).exit_code == 0
     assert httpx.get(f"{server.base}/a/{asset_id}.gif").status_code == 410
     gone = cli(server, "assets", "show", asset_id, key=key)
-    assert gone.exit_code == 1 and ("410 from" in gone.output or "404 from" in gone.output)
+    assert gone.exit_code == 1 and "404 from" in gone.output and "no asset" in gone.output
     assert not (tmp_path / "no-local-data").exists()
 
 
