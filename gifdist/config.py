@@ -63,7 +63,10 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `gifdist serve` binds to.")
     port: int = Field(8000, ge=0, le=65535, description="Port `gifdist serve` binds to.")
     server: Literal["granian", "uvicorn"] = Field(
-        "granian", description="ASGI server used by `gifdist serve`."
+        "granian",
+        description="ASGI server used by `gifdist serve`. For the CLI's commands that can "
+        "talk to a running gifdist, an http(s) URL here names that server instead (and "
+        "`serve` keeps granian).",
     )
     workers: int = Field(1, ge=1, le=64, description="Server worker processes.")
     max_upload_bytes: int = Field(20 * MB, gt=0, description="Largest accepted upload body.")
@@ -267,6 +270,14 @@ class Settings(BaseSettings):
             if path and not data.get(name):
                 data[name] = Path(path).read_text().strip()
         return data
+
+    @field_validator("server", mode="before")
+    @classmethod
+    def _url_is_the_cli_remote(cls, value: Any) -> Any:
+        """GIFDIST_SERVER=https://… is the CLI's --server, not an ASGI server name."""
+        if isinstance(value, str) and value.startswith(("http://", "https://")):
+            return "granian"
+        return value
 
     @field_validator("search_language")
     @classmethod

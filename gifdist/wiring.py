@@ -25,6 +25,7 @@ from gifdist.analytics.tracker import AnalyticsTracker, metrics_from_counts
 from gifdist.analytics.visitors import VisitorHasher
 from gifdist.assets.access import AccessPolicy
 from gifdist.assets.catalog import AssetCatalog
+from gifdist.assets.deletion import ContentRemover, DeleteFinisher
 from gifdist.assets.editing import AssetEditor
 from gifdist.assets.ingest import UploadRules, Uploads
 from gifdist.assets.library import AssetLibrary
@@ -41,6 +42,7 @@ from gifdist.media.renditions import RenditionBudget
 from gifdist.moderation.review_frames import ReviewFrames
 from gifdist.moderation.setup import build_moderation
 from gifdist.observability.metrics import record_cache_purge_failure
+from gifdist.periodic import PeriodicTask
 from gifdist.search import (
     Analyzer,
     GifApiUsage,
@@ -52,7 +54,7 @@ from gifdist.search import Rendition as SearchRendition
 from gifdist.sharelinks.links import ShareLinkGenerator
 from gifdist.sharelinks.sharing import ShareLinks
 from gifdist.stores.analytics_sql import SqlAnalyticsStore
-from gifdist.stores.assets_sql import SqlAssetStore
+from gifdist.stores.assets_sql import SqlAssetStore, SqlDeleteJournal
 from gifdist.stores.audit_sql import SqlAuditStore
 from gifdist.stores.database import create_database_engine
 from gifdist.stores.factory import open_blob_store
@@ -183,13 +185,21 @@ class Service:
             dedupe_seconds=settings.analytics_dedupe_seconds,
         )
         self.library = AssetLibrary(self.assets, self.access, self._metrics_for)
+        self.deletes = DeleteFinisher(
+            SqlDeleteJournal(self.engine),
+            ContentRemover(
+                SqlDeleteJournal(self.engine), self.blobs, self.renditions.delete_for_content
+            ),
+            erase_analytics=self.analytics_store.clear,
+        )
+        # deletes left unfinished; bytes an upload killed before its row left behind
+        self.background.append(PeriodicTask("blob-sweep", 3600.0, self.deletes.repair))
         self.editor = AssetEditor(
             self.catalog,
             self.uploads.clean_metadata,
             check_text=moderation.check_text,
-            erase_analytics=self.analytics_store.clear,
             forget_link=self.sharing.forget,
-            remove_content=self._remove_content,
+            finish_delete=self.deletes.finish,
         )
         self.owner_data = OwnerData(
             self.assets,
@@ -211,14 +221,6 @@ class Service:
     def _metrics_for(self, asset_ids: list[str]) -> dict[str, dict[str, Any]]:
         totals = self.analytics_store.asset_totals(asset_ids=asset_ids)
         return {i: metrics_from_counts(totals.get(i, Counter())) for i in asset_ids}
-
-    def _remove_content(self, sha256: str) -> None:
-        """Bytes no asset uses any more leave the blob store with their renditions
-        (checked again right before, in case an upload of the same bytes arrived since
-        the delete)."""
-        if not self.assets.assets_of_content(sha256):
-            self.renditions.delete_for_content(sha256)
-            self.blobs.delete(sha256)
 
     def search_renditions(self, record: AssetRecord) -> list[SearchRendition]:
         """The renditions made of an asset's content, as search results describe them."""
@@ -269,6 +271,7 @@ class Service:
             return
         self._started = True
         self.blobs.remove_stale_temporaries()
+        self.deletes.finish_pending()  # a delete a crash interrupted
         for task in self.background:
             task.start()
 

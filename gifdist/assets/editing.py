@@ -14,8 +14,9 @@ from typing import Any
 
 from gifdist.accounts.keys import ApiKey
 from gifdist.assets.catalog import AssetCatalog
+from gifdist.assets.crashpoints import crash_point
 from gifdist.assets.model import AssetMetadata, AssetRecord
-from gifdist.assets.store import AssetStore
+from gifdist.assets.store import AssetStore, PendingDelete
 from gifdist.errors import InvalidInput, NotFound
 
 log = logging.getLogger("gifdist.assets")
@@ -28,8 +29,8 @@ class AssetEditor:
     """Edits text and privacy; deletes.
 
     ``check_text`` refuses text the moderation term lists flag (as at upload);
-    ``erase_analytics`` and ``forget_link`` run after a delete, and
-    ``remove_content(sha256)`` once no asset uses the bytes any more.
+    after a delete's transaction ``forget_link`` drops each link from the caches and
+    ``finish_delete`` does the rest (analytics, bytes: :mod:`gifdist.assets.deletion`).
     """
 
     def __init__(
@@ -38,17 +39,15 @@ class AssetEditor:
         clean_metadata: CleanMetadata,
         *,
         check_text: TextCheck,
-        erase_analytics: Callable[[str], None],
         forget_link: Callable[[str], None],
-        remove_content: Callable[[str], None],
+        finish_delete: Callable[[PendingDelete], None],
     ) -> None:
         self.catalog = catalog
         self.store: AssetStore = catalog.store
         self._clean = clean_metadata
         self._check_text = check_text
-        self._erase_analytics = erase_analytics
         self._forget_link = forget_link
-        self._remove_content = remove_content
+        self._finish_delete = finish_delete
 
     def _owned(self, asset_id: str, key: ApiKey | None, action: str) -> AssetRecord:
         record = self.catalog.get(asset_id)
@@ -90,12 +89,12 @@ class AssetEditor:
         deleted = self.store.delete_asset(record.asset_id, key.key_id if key else "local")
         if deleted is None:
             raise NotFound(f"no asset with id {asset_id[:64]!r}")
+        crash_point("delete.committed")
         self.catalog.changed(record.asset_id)
         for code in deleted.short_codes:
             self._forget_link(code)
-        self._erase_analytics(record.asset_id)
-        if deleted.content_unused:
-            self._remove_content(deleted.sha256)
+        sha256 = deleted.sha256 if deleted.content_unused else None
+        self._finish_delete(PendingDelete(record.asset_id, sha256))
         log.info(
             "deleted asset %s (%d links; bytes %s)",
             record.asset_id,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gifdist.accounts.keys import ApiKey
+from gifdist.assets.crashpoints import crash_point
 from gifdist.assets.model import (
     AssetMetadata,
     AssetRecord,
@@ -19,7 +20,7 @@ from gifdist.assets.model import (
 )
 from gifdist.assets.store import AssetStore, BlobStore
 from gifdist.assets.uploads import UploadSink
-from gifdist.errors import GifdistError, InvalidMedia
+from gifdist.errors import GifdistError, InvalidMedia, ServiceUnavailable
 from gifdist.media.gif import DecodeSlots, GifLimits, inspect_gif
 from gifdist.observability.metrics import UploadOutcome, record_upload
 from gifdist.observability.tracing import span
@@ -130,20 +131,23 @@ class Uploads:
             with span("upload.inspect_gif"):
                 info = inspect_gif(sink.path, self.rules.gif_limits, slots=self.decode_slots)
             with span("storage.put", sha256=sha256):
-                self.blobs.put_temp(sink.path, sha256)  # a no-op when the bytes are stored
+                if not self.blobs.exists(sha256):  # else keep the temp file until the row is in
+                    self.blobs.put_temp(sink.path, sha256)
+            crash_point("upload.bytes_stored")
+            moderated = self.rules.moderated
+            record, created = self.store.insert(
+                candidate_ids=self._candidate_ids(sha256, owner_id),
+                sha256=sha256,
+                size=sink.size,
+                info=info,
+                meta=meta,
+                status=AssetStatus.PENDING if moderated else AssetStatus.APPROVED,
+                owner_key_id=owner_id,
+                enqueue_moderation=moderated,
+            )
+            self._keep_bytes(sink, sha256)
         finally:
             sink.discard()
-        moderated = self.rules.moderated
-        record, created = self.store.insert(
-            candidate_ids=self._candidate_ids(sha256, owner_id),
-            sha256=sha256,
-            size=sink.size,
-            info=info,
-            meta=meta,
-            status=AssetStatus.PENDING if moderated else AssetStatus.APPROVED,
-            owner_key_id=owner_id,
-            enqueue_moderation=moderated,
-        )
         if created and self._on_created is not None:
             self._on_created(record.asset_id)
         if created and self._moderate_now is not None:
@@ -154,6 +158,18 @@ class Uploads:
             for hook in self.on_approved:
                 hook(record.sha256)
         return UploadResult(record, created)
+
+    def _keep_bytes(self, sink: UploadSink, sha256: str) -> None:
+        """With the row in, the bytes must be too: a delete of the same bytes racing this
+        upload may have moved them away (``gifdist.assets.deletion``); put them back."""
+        if self.blobs.exists(sha256):
+            return
+        if os.path.exists(sink.path):
+            self.blobs.put_temp(sink.path, sha256)
+        elif not self.blobs.restore(sha256):
+            raise ServiceUnavailable(
+                "the same GIF was deleted while it uploaded; upload it again", code="retry"
+            )
 
     def _candidate_ids(self, sha256: str, owner_id: str | None) -> list[str]:
         """Ids for one owner's asset over these bytes, shortest first.

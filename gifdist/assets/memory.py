@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gifdist.assets.model import AssetMetadata, AssetRecord, AssetStatus
-from gifdist.assets.store import DeletedAsset
+from gifdist.assets.store import DeletedAsset, PendingDelete
 from gifdist.media.gif import GifInfo
 from gifdist.moderation.queue import InMemoryModerationQueue
 
@@ -23,6 +23,7 @@ class InMemoryAssetStore:
         self.queue = queue or InMemoryModerationQueue()
         self._lock = threading.RLock()
         self._contents: dict[str, dict[str, Any]] = {}
+        self.pending: dict[str, PendingDelete] = {}  # read by InMemoryDeleteJournal
         self._assets: dict[str, AssetRecord] = {}
         self._rejected: set[str] = set()
         self._gone: set[tuple[str, str]] = set()
@@ -60,7 +61,14 @@ class InMemoryAssetStore:
             existing = self.get_for_owner(sha256, owner_key_id)
             if existing is not None:
                 return existing, False
-            asset_id = next((c for c in candidate_ids if c not in self._assets), None)
+            asset_id = next(
+                (
+                    c
+                    for c in candidate_ids
+                    if c not in self._assets and ("asset", c) not in self._gone
+                ),
+                None,
+            )
             if asset_id is None:
                 raise LookupError(f"every candidate id for {sha256} is taken")
             content = self._contents.setdefault(
@@ -190,6 +198,10 @@ class InMemoryAssetStore:
         with self._lock:
             return len(self._assets)
 
+    def has_content(self, sha256: str) -> bool:
+        with self._lock:
+            return sha256 in self._contents
+
     def delete_asset(self, asset_id: str, deleted_by: str | None) -> DeletedAsset | None:
         with self._lock:
             record = self._assets.pop(asset_id, None)
@@ -200,6 +212,7 @@ class InMemoryAssetStore:
             unused = not any(r.sha256 == record.sha256 for r in self._assets.values())
             if unused:
                 self._contents.pop(record.sha256, None)
+            self.pending[asset_id] = PendingDelete(asset_id, record.sha256 if unused else None)
             self._gone.add(("asset", asset_id))
             self._gone.update(("link", code) for code in codes)
             return DeletedAsset(asset_id, record.sha256, codes, content_unused=unused)
@@ -224,3 +237,35 @@ class InMemoryAssetStore:
         updated = dataclasses.replace(record, **changes, updated_at=datetime.now(UTC))
         self._assets[asset_id] = updated
         return updated
+
+
+class InMemoryDeleteJournal:
+    """The in-memory store's pending deletes (it has no renditions)."""
+
+    def __init__(self, store: InMemoryAssetStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._removing: set[str] = set()
+
+    def pending(self) -> builtins.list[PendingDelete]:
+        return list(self.store.pending.values())
+
+    def finish(self, asset_id: str) -> None:
+        self.store.pending.pop(asset_id, None)
+
+    def content_exists(self, sha256: str) -> bool:
+        return self.store.has_content(sha256)
+
+    def claim_removal(self, sha256: str, stale_after: float) -> bool:
+        with self._lock:
+            if sha256 in self._removing:
+                return False
+            self._removing.add(sha256)
+            return True
+
+    def release_removal(self, sha256: str) -> None:
+        with self._lock:
+            self._removing.discard(sha256)
+
+    def unreferenced(self, names: Sequence[str]) -> builtins.list[str]:
+        return [name for name in dict.fromkeys(names) if not self.store.has_content(name)]

@@ -54,6 +54,12 @@ class OwnerData:
         ids = self.store.ids_for_owner(owner_key_id)
         return [r for r in (self.store.get(i) for i in ids) if r is not None]
 
+    def item_count(self, owner_key_id: str) -> int:
+        """How many GIFs and links ``erase`` goes through (for a progress bar)."""
+        return len(self.store.ids_for_owner(owner_key_id)) + len(
+            self.links.list_for_owner(owner_key_id)
+        )
+
     def export(self, owner_key_id: str, target: Path, progress: Progress) -> int:
         """Write ``target`` (a zip): ``gifdist-export.json`` plus ``gifs/<id>.gif``.
 

@@ -27,6 +27,41 @@ class DeletedAsset:
     content_unused: bool
 
 
+@dataclass(frozen=True, slots=True)
+class PendingDelete:
+    """A committed delete's remaining steps: erase ``asset_id``'s analytics and, when
+    ``sha256`` is set, remove those bytes (unless an upload brought them back)."""
+
+    asset_id: str
+    sha256: str | None
+
+
+class DeleteJournal(Protocol):
+    """Deletes whose steps after the transaction are not done yet (``delete_asset``
+    writes the entry in its transaction), and which blobs the data still names."""
+
+    def pending(self) -> builtins.list[PendingDelete]: ...
+
+    def finish(self, asset_id: str) -> None:
+        """Forget a delete whose every step is done."""
+        ...
+
+    def content_exists(self, sha256: str) -> bool:
+        """True while a content row names these bytes (an upload may re-create one)."""
+        ...
+
+    def claim_removal(self, sha256: str, stale_after: float) -> bool:
+        """Become the one remover of these bytes (False while another is, unless its
+        claim is older than ``stale_after`` seconds: it crashed)."""
+        ...
+
+    def release_removal(self, sha256: str) -> None: ...
+
+    def unreferenced(self, names: Sequence[str]) -> builtins.list[str]:
+        """Those blob ``names`` that no content and no rendition names."""
+        ...
+
+
 class AssetStore(Protocol):
     """Contents and owners' assets over them (a new asset's moderation job is written
     with it, in the same transaction)."""
@@ -158,3 +193,12 @@ class BlobStore(Protocol):
         ...
 
     def remove_stale_temporaries(self, older_than: float = 3600.0) -> int: ...
+
+    def discard_quarantined(self, sha256: str) -> bool:
+        """Remove a quarantined copy for good; False if none was held."""
+        ...
+
+    def names(self, older_than: float) -> Iterator[str]:
+        """Every stored blob's name (quarantine excluded) written more than
+        ``older_than`` seconds ago (for the sweep of blobs a crash left behind)."""
+        ...

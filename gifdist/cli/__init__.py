@@ -1,72 +1,11 @@
-"""The ``gifdist`` command line."""
+"""The ``gifdist`` command line.
 
-from gifdist.cli import manage  # noqa: F401  (registers the assets and links commands)
-from gifdist.cli.commands import (
-    KeyOpt,
-    ServerOpt,
-    app,
-    assets_app,
-    assets_private,
-    assets_sign,
-    audit_app,
-    audit_export,
-    audit_verify,
-    console,
-    db_app,
-    db_upgrade,
-    err,
-    fail,
-    keys_app,
-    keys_create,
-    keys_list,
-    keys_revoke,
-    links_app,
-    links_create,
-    local_service,
-    main,
-    moderation_app,
-    moderation_decide,
-    moderation_queue,
-    serve,
-    stats_command,
-    upload,
-)
-from gifdist.cli.renditions import renditions_app, renditions_backfill
-from gifdist.cli.search import search_app, search_find, search_reindex, search_trending
+One module per command group (``assets``, ``links``, ``keys``, …) defines a Typer and
+``root`` registers it with one ``app.add_typer`` line; commands raise, and the root's
+one handler (:mod:`gifdist.cli.errors`) prints the message and picks the exit code
+(0 done, 1 refused, 2 usage).
+"""
 
-__all__ = [
-    "app",
-    "keys_app",
-    "links_app",
-    "db_app",
-    "assets_app",
-    "audit_app",
-    "moderation_app",
-    "renditions_app",
-    "renditions_backfill",
-    "search_app",
-    "search_find",
-    "search_reindex",
-    "search_trending",
-    "console",
-    "err",
-    "ServerOpt",
-    "KeyOpt",
-    "fail",
-    "local_service",
-    "serve",
-    "upload",
-    "links_create",
-    "keys_create",
-    "keys_list",
-    "keys_revoke",
-    "stats_command",
-    "assets_private",
-    "assets_sign",
-    "moderation_queue",
-    "moderation_decide",
-    "audit_verify",
-    "audit_export",
-    "db_upgrade",
-    "main",
-]
+from gifdist.cli.root import app, main
+
+__all__ = ["app", "main"]

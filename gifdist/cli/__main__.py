@@ -1,5 +1,5 @@
 """``python -m gifdist.cli``."""
 
-from gifdist.cli.commands import main
+from gifdist.cli.root import main
 
 main()

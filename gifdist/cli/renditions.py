@@ -7,11 +7,12 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from gifdist.cli.commands import app, console, err, fail, local_service
+from gifdist.cli.errors import CliError
+from gifdist.cli.local import local_service
+from gifdist.cli.output import console, err
 from gifdist.media.renditions import RenditionResult
 
 renditions_app = typer.Typer(help="MP4, WebP and still renditions.", no_args_is_help=True)
-app.add_typer(renditions_app, name="renditions")
 
 
 @renditions_app.command("backfill")
@@ -26,7 +27,7 @@ def renditions_backfill(
     from gifdist.media.rendition_worker import backfill, video_available
 
     if not video_available():
-        raise fail("renditions need PyAV: pip install 'gifdist[video]'")
+        raise CliError("renditions need PyAV: pip install 'gifdist[video]'")
     with local_service() as service:
         maker = service.renditions
         contents = maker.store.approved_contents()

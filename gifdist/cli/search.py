@@ -8,11 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from gifdist.cli.commands import app, console, fail, local_service
-from gifdist.errors import GifdistError
+from gifdist.cli.local import local_service
+from gifdist.cli.output import console
 
 search_app = typer.Typer(help="Full-text search over public GIFs.", no_args_is_help=True)
-app.add_typer(search_app, name="search")
 
 LimitOpt = Annotated[int, typer.Option("--limit", min=1, max=50, help="Results to show.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as JSON.")]
@@ -30,10 +29,7 @@ def search_find(
     """Approved, public GIFs matching every word, best first (title, then tags, then
     description)."""
     with local_service() as service:
-        try:
-            page = service.search.search(query, limit=limit, prefix=prefix)
-        except GifdistError as exc:
-            raise fail(exc.message, code=2) from None
+        page = service.search.search(query, limit=limit, prefix=prefix)
         rows = [service.catalog.get(a) for a in page.asset_ids]
         base = service.settings.base_url
     _show([r.to_json(base) for r in rows if r is not None], page.total, as_json)

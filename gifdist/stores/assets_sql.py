@@ -9,22 +9,27 @@ from __future__ import annotations
 
 import builtins
 import json
+import os
+import socket
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, String, cast, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gifdist.assets.model import AssetMetadata, AssetRecord, AssetStatus
-from gifdist.assets.store import DeletedAsset
+from gifdist.assets.store import DeletedAsset, PendingDelete
 from gifdist.media.gif import GifInfo
 from gifdist.stores.schema import (
     asset_reports,
     assets,
+    blob_removals,
     contents,
     moderation_jobs,
+    pending_deletes,
     rejected_hashes,
+    renditions,
     share_links,
     tombstones,
 )
@@ -85,7 +90,7 @@ class SqlAssetStore:
     ) -> tuple[AssetRecord, bool]:
         """Create the owner's asset over ``sha256`` (and the content row if it is new).
 
-        The asset takes the first free candidate id. Returns ``(record, created)``;
+        The asset takes the first free candidate id (never a deleted one's). Returns ``(record, created)``;
         when the same owner stored the same bytes concurrently their existing asset is
         returned with ``created`` False.
         """
@@ -96,10 +101,7 @@ class SqlAssetStore:
                     existing = self._owned(conn, sha256, owner_key_id)
                     if existing is not None:
                         return existing, False
-                    taken = conn.execute(
-                        select(assets.c.asset_id).where(assets.c.asset_id == asset_id)
-                    ).first()
-                    if taken is not None:
+                    if self._id_taken(conn, asset_id):
                         continue
                     self._ensure_content(conn, sha256, size, info, now)
                     conn.execute(
@@ -121,10 +123,24 @@ class SqlAssetStore:
         raise AssetIdExhausted(sha256)
 
     @staticmethod
+    def _id_taken(conn: Connection, asset_id: str) -> bool:
+        """In use, or deleted: a deleted id stays gone (its URLs answer 410 from every
+        cache), so the same owner's re-upload of the same bytes gets the next id."""
+        used = conn.execute(select(assets.c.asset_id).where(assets.c.asset_id == asset_id))
+        if used.first() is not None:
+            return True
+        gone = select(tombstones.c.key).where(
+            tombstones.c.kind == "asset", tombstones.c.key == asset_id
+        )
+        return conn.execute(gone).first() is not None
+
+    @staticmethod
     def _ensure_content(
         conn: Connection, sha256: str, size: int, info: GifInfo, now: datetime
     ) -> None:
-        found = conn.execute(select(contents.c.sha256).where(contents.c.sha256 == sha256)).first()
+        # FOR SHARE: a delete holding the row finishes first, and then it is gone
+        lookup = select(contents.c.sha256).where(contents.c.sha256 == sha256)
+        found = conn.execute(lookup.with_for_update(read=True)).first()
         if found is None:
             conn.execute(insert(contents).values(**_content_row(sha256, size, info, now)))
 
@@ -287,6 +303,11 @@ class SqlAssetStore:
             if row is None:
                 return None
             sha256, owner = str(row[0]), row[1]
+            # lock the content first: an upload of the same bytes waits (or we wait for
+            # it), so "no asset uses it" below is true when the content row goes
+            conn.execute(
+                select(contents.c.sha256).where(contents.c.sha256 == sha256).with_for_update()
+            ).first()
             codes = [
                 str(c[0])
                 for c in conn.execute(
@@ -300,6 +321,11 @@ class SqlAssetStore:
             used = conn.execute(select(assets.c.asset_id).where(assets.c.sha256 == sha256)).first()
             if used is None:
                 conn.execute(delete(contents).where(contents.c.sha256 == sha256))
+            conn.execute(
+                insert(pending_deletes).values(
+                    asset_id=asset_id, sha256=None if used else sha256, queued_at=now
+                )
+            )
             stones = [("asset", asset_id, sha256)] + [("link", code, None) for code in codes]
             conn.execute(
                 insert(tombstones),
@@ -423,3 +449,95 @@ def _record(row: Any) -> AssetRecord:
         updated_at=_aware(row["updated_at"]),
         moderation=row["moderation"],
     )
+
+
+def _claimant() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"  # per call: workers fork
+
+
+def _claimant_alive(claimant: str) -> bool:
+    """False only for a process of this host that no longer exists (it crashed)."""
+    host, _, pid = claimant.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another node's: only its age can tell
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class SqlDeleteJournal:
+    """The ``pending_deletes`` rows ``SqlAssetStore.delete_asset`` writes, and which
+    blobs the contents and renditions still name."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def pending(self) -> builtins.list[PendingDelete]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(pending_deletes.c.asset_id, pending_deletes.c.sha256).order_by(
+                    pending_deletes.c.queued_at
+                )
+            )
+            return [PendingDelete(str(row[0]), row[1]) for row in rows]
+
+    def finish(self, asset_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(pending_deletes).where(pending_deletes.c.asset_id == asset_id))
+
+    def content_exists(self, sha256: str) -> bool:
+        with self.engine.connect() as conn:
+            found = conn.execute(select(contents.c.sha256).where(contents.c.sha256 == sha256))
+            return found.first() is not None
+
+    def claim_removal(self, sha256: str, stale_after: float) -> bool:
+        now = datetime.now(UTC)
+        try:
+            with self.engine.begin() as conn:
+                held = conn.execute(
+                    select(blob_removals.c.claimed_by, blob_removals.c.started_at).where(
+                        blob_removals.c.sha256 == sha256
+                    )
+                ).first()
+                if held is not None:
+                    started = held[1] if held[1].tzinfo else held[1].replace(tzinfo=UTC)
+                    stale = started < now - timedelta(seconds=stale_after)
+                    if not stale and _claimant_alive(str(held[0])):
+                        return False
+                    conn.execute(delete(blob_removals).where(blob_removals.c.sha256 == sha256))
+                conn.execute(
+                    insert(blob_removals).values(
+                        sha256=sha256, claimed_by=_claimant(), started_at=now
+                    )
+                )
+        except IntegrityError:  # another process claimed it at the same moment
+            return False
+        return True
+
+    def release_removal(self, sha256: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(blob_removals).where(blob_removals.c.sha256 == sha256))
+
+    def unreferenced(self, names: Sequence[str]) -> builtins.list[str]:
+        wanted = list(dict.fromkeys(names))
+        named: set[str] = set()
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):  # bound the IN list
+                chunk = wanted[start : start + 500]
+                named.update(
+                    str(row[0])
+                    for row in conn.execute(
+                        select(contents.c.sha256).where(contents.c.sha256.in_(chunk))
+                    )
+                )
+                named.update(
+                    str(row[0])
+                    for row in conn.execute(
+                        select(renditions.c.blob_sha256).where(renditions.c.blob_sha256.in_(chunk))
+                    )
+                )
+        return [name for name in wanted if name not in named]

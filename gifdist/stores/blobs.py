@@ -119,6 +119,24 @@ class LocalBlobStore:
         """Delete temp files a crash left behind (see ``remove_old_files``)."""
         return remove_old_files(self.tmp_dir, older_than)
 
+    def discard_quarantined(self, sha256: str) -> bool:
+        check_sha256(sha256)
+        try:
+            (self.quarantine_dir / sha256).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def names(self, older_than: float) -> Iterator[str]:
+        cutoff = time.time() - older_than
+        for path in self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*"):
+            try:
+                old = path.stat().st_mtime <= cutoff
+            except FileNotFoundError:  # removed meanwhile
+                continue
+            if old and _SHA256.fullmatch(path.name):
+                yield path.name
+
 
 def check_sha256(sha256: str) -> None:
     """Raise ``InvalidInput`` unless ``sha256`` is a lower-case SHA-256 hex digest."""

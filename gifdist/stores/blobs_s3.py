@@ -200,6 +200,30 @@ class S3BlobStore:
 
         return remove_old_files(self.spool_dir, older_than)
 
+    def discard_quarantined(self, sha256: str) -> bool:
+        held = self.key_for(sha256, quarantined=True)
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=held)
+        except Exception:  # absent (404) or unreachable: nothing discarded
+            return False
+        self._call(self.client.delete_object, Bucket=self.bucket, Key=held)
+        return True
+
+    def names(self, older_than: float) -> Iterator[str]:
+        cutoff = time.time() - older_than
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in self._call(lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=prefix))):
+            for item in page.get("Contents", []):
+                name = str(item["Key"])[len(prefix) :]
+                parts = name.split("/")
+                if (
+                    len(parts) == 3
+                    and parts[0] != "quarantine"
+                    and item["LastModified"].timestamp() <= cutoff
+                ):
+                    yield parts[2]
+
     @staticmethod
     def _call(method: Any, *args: Any, **kwargs: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -95,6 +95,28 @@ tombstones = Table(
     Column("deleted_at", DateTime(timezone=True), nullable=False),
 )
 
+# A delete's steps after its transaction (erase analytics; remove the bytes when
+# ``sha256`` is set): written with the delete, removed once they are done, so the next
+# start finishes a delete a crash interrupted.
+pending_deletes = Table(
+    "pending_deletes",
+    metadata,
+    Column("asset_id", String(64), primary_key=True),
+    Column("sha256", String(64), nullable=True),
+    Column("queued_at", DateTime(timezone=True), nullable=False),
+)
+
+# Bytes one process (``claimed_by`` = host:pid) is removing right now, one at a time
+# per content; a claim of a dead process on this host, or one older than a few
+# minutes, is a crashed remover's and is taken over.
+blob_removals = Table(
+    "blob_removals",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("claimed_by", String(128), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+)
+
 share_links = Table(
     "share_links",
     metadata,

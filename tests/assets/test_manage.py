@@ -188,38 +188,6 @@ def test_edited_text_is_checked_like_upload_text(tmp_path: Path, database_url: s
         svc.close()
 
 
-def test_the_cli_lists_edits_and_deletes_like_the_api(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from typer.testing import CliRunner
-
-    from gifdist.cli import app as cli
-
-    monkeypatch.setenv("GIFDIST_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("GIFDIST_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("GIFDIST_MODERATION", "off")
-    runner = CliRunner()
-    gif = tmp_path / "cat.gif"
-    gif.write_bytes(make_gif(seed=76))
-    assert runner.invoke(cli, ["upload", str(gif), "--title", "Cta"]).exit_code == 0
-    listed = runner.invoke(cli, ["assets", "list", "--json"])
-    assert listed.exit_code == 0, listed.output
-    [asset] = __import__("json").loads(listed.stdout)
-    edited = runner.invoke(cli, ["assets", "edit", asset["asset_id"], "--title", "Cat"])
-    assert edited.exit_code == 0 and "'Cat'" in edited.output
-    links = runner.invoke(cli, ["links", "list", asset["asset_id"], "--json"])
-    [made] = __import__("json").loads(links.stdout)
-    assert runner.invoke(cli, ["links", "edit", made["short_code"], "--via", "x"]).exit_code == 0
-    qr = tmp_path / "link.svg"
-    assert runner.invoke(cli, ["links", "qr", made["short_code"], "-o", str(qr)]).exit_code == 0
-    assert qr.read_bytes().startswith(b"<?xml") and b"<svg" in qr.read_bytes()
-    bad = runner.invoke(cli, ["links", "qr", made["short_code"], "-o", str(tmp_path / "x.gif")])
-    assert bad.exit_code == 2
-    assert runner.invoke(cli, ["assets", "delete", asset["asset_id"], "--yes"]).exit_code == 0
-    again = runner.invoke(cli, ["assets", "delete", asset["asset_id"], "--yes"])
-    assert again.exit_code == 1 and "no asset" in again.output
-
-
 def test_export_hands_an_owner_everything_and_erase_removes_it(
     owners: tuple[TestClient, TestClient],
     service: Service,
@@ -261,19 +229,3 @@ def test_export_hands_an_owner_everything_and_erase_removes_it(
     assert bob.get(f"/a/{theirs['asset_id']}.gif").status_code == 200
     again = runner.invoke(cli, ["erase", "--owner", alice_id, "--yes"])
     assert again.exit_code == 0 and "erased 0 GIFs" in again.output
-
-
-def test_managing_where_no_data_dir_exists_refuses_and_creates_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from typer.testing import CliRunner
-
-    from gifdist.cli import app as cli
-
-    missing = tmp_path / "nowhere"
-    monkeypatch.setenv("GIFDIST_DATA_DIR", str(missing))
-    monkeypatch.delenv("GIFDIST_DATABASE_URL", raising=False)
-    for args in (["assets", "list"], ["links", "list"], ["erase", "--owner", "k", "--yes"]):
-        result = CliRunner().invoke(cli, args)
-        assert result.exit_code == 2 and "no gifdist data" in result.output, result.output
-    assert not missing.exists()

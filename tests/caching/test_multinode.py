@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -77,7 +78,13 @@ def unlimited_nodes(
 
 
 def _two_nodes(
-    tmp_path: Path, pg_schema_url: str, redis_url: str, s3: S3Server, *, rate_limits: str
+    tmp_path: Path,
+    pg_schema_url: str,
+    redis_url: str,
+    s3: S3Server,
+    *,
+    rate_limits: str,
+    **extra: str,
 ) -> Iterator[tuple[RunningServer, RunningServer]]:
     env = {
         "GIFDIST_DATABASE_URL": pg_schema_url,
@@ -88,6 +95,7 @@ def _two_nodes(
         "GIFDIST_SECRET_KEY": "one-secret-for-every-node",
         "GIFDIST_RATE_LIMITS": rate_limits,
         "GIFDIST_RATE_LIMIT_SHORTLINKS": str(SHORTLINK_LIMIT),
+        **extra,
     }
     with ExitStack() as stack:
         a = stack.enter_context(running_server(tmp_path, **env))
@@ -222,3 +230,79 @@ def test_a_delete_on_one_node_is_gone_on_the_other_and_from_the_store(
         listed = client.list_objects_v2(Bucket="gifdist-nodes", Prefix="gifs/")
         keys = [item["Key"] for item in listed.get("Contents", [])]
         assert not any(asset["sha256"] in key for key in keys), keys
+
+
+def test_a_delete_behind_the_reference_nginx_stops_the_cache_and_the_other_node(
+    tmp_path: Path, pg_schema_url: str, redis_url: str, s3: S3Server
+) -> None:
+    """deploy/nginx.conf in front of two real nodes (an hour of s-maxage): after node A
+    deletes a GIF the proxy had cached and node B had in memory, the proxy and B both
+    answer 410 for its bytes, page and link within seconds (the purge and the Redis
+    invalidation), not after the hour."""
+    from cdn.test_caching_proxy import nginx_binary, purge_module, reference_conf
+
+    port = free_port()
+    env = {
+        "GIFDIST_CACHE_PURGE_URLS": f'["http://127.0.0.1:{port}/purge"]',
+        "GIFDIST_SHARED_CACHE_SECONDS": "3600",
+        "GIFDIST_TRUSTED_PROXIES": '["127.0.0.1"]',
+    }
+    nodes = _two_nodes(tmp_path, pg_schema_url, redis_url, s3, rate_limits="off", **env)
+    a, b = next(nodes)
+    root = tmp_path / "nginx"
+    for sub in ("tmp", "cache"):
+        (root / sub).mkdir(parents=True)
+        (root / sub).chmod(0o777)
+    root.chmod(0o755)
+    both = f"server {a.base.removeprefix('http://')}; server {b.base.removeprefix('http://')};"
+    conf = reference_conf(root, port, a.base).replace(
+        f"server {a.base.removeprefix('http://')};", both, 1
+    )
+    (root / "nginx.conf").write_text(conf)
+    purge_module()
+    proxy = subprocess.Popen(
+        [nginx_binary(), "-c", str(root / "nginx.conf"), "-p", str(root)],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with (
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=BROWSER) as http,
+            httpx.Client(base_url=a.base, timeout=10, headers=AUTH) as node_a,
+            httpx.Client(base_url=b.base, timeout=10, headers=BROWSER) as node_b,
+        ):
+            _wait_for(lambda: http.get("/healthz").status_code == 200, "nginx did not start")
+            data = make_gif(width=40, height=30, frames=3, seed=34)
+            asset = node_a.post(
+                "/api/v1/assets", files={"file": ("n.gif", data, "image/gif")}
+            ).json()
+            asset_id = asset["asset_id"]
+            code = node_a.post(f"/api/v1/assets/{asset_id}/links", json={}).json()["short_code"]
+            gif = f"/a/{asset_id}.gif"
+            assert http.get(gif).headers["x-cache-status"] == "MISS"
+            hit = http.get(gif)
+            assert hit.headers["x-cache-status"] == "HIT" and hit.content == data
+            assert node_b.get(gif).status_code == 200 and node_b.get(f"/s/{code}").is_redirect
+
+            assert node_a.delete(f"/api/v1/assets/{asset_id}").status_code == 204
+            _wait_for(lambda: http.get(gif).status_code == 410, "the proxy still serves it")
+            _wait_for(lambda: node_b.get(gif).status_code == 410, "node B still serves it")
+            for path in (f"/a/{asset_id}", f"/s/{code}"):
+                assert http.get(path).status_code == 410, path
+                assert node_b.get(path).status_code == 410, path
+            assert http.get(f"/s/{code}", headers=SLACKBOT).status_code == 410
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=10)
+        nodes.close()
+
+
+def _wait_for(done: Callable[[], bool], message: str, limit: float = 5.0) -> None:
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            if done():
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, message
+        time.sleep(0.1)

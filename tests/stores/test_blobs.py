@@ -120,3 +120,22 @@ def test_local_quarantine_purge_by_age(tmp_path: Path) -> None:
     assert store.purge_quarantined(3600) == 0
     assert store.purge_quarantined(-5) == 1
     assert store.restore(sha) is False
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+def test_stored_names_skip_quarantine_and_young_blobs_and_a_quarantined_copy_can_be_discarded(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    store = (
+        LocalBlobStore(tmp_path / "blobs")
+        if kind == "local"
+        else request.getfixturevalue("s3_store")
+    )
+    kept, held = put(store, b"GIF89a kept"), put(store, b"GIF89a held")
+    store.quarantine(held)
+    assert sorted(store.names(older_than=-60)) == [kept]
+    assert list(store.names(older_than=3600)) == []  # just written: maybe an upload in flight
+    assert store.discard_quarantined(held) is True
+    assert store.discard_quarantined(held) is False
+    assert store.restore(held) is False and not store.exists(held)
+    assert store.discard_quarantined(kept) is False and store.exists(kept)

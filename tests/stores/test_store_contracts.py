@@ -15,13 +15,13 @@ import pytest
 from sqlalchemy import Engine
 
 from gifdist.accounts.keys import ApiKey, InMemoryKeyStore, KeyStore, Scope, hash_key
-from gifdist.assets.memory import InMemoryAssetStore
+from gifdist.assets.memory import InMemoryAssetStore, InMemoryDeleteJournal
 from gifdist.assets.model import AssetMetadata, AssetStatus
-from gifdist.assets.store import AssetStore
+from gifdist.assets.store import AssetStore, DeleteJournal, PendingDelete
 from gifdist.media.gif import GifInfo
 from gifdist.moderation.queue import InMemoryModerationQueue, ModerationQueue
 from gifdist.moderation.reports import InMemoryReportStore, ReportStore
-from gifdist.stores.assets_sql import SqlAssetStore
+from gifdist.stores.assets_sql import SqlAssetStore, SqlDeleteJournal
 from gifdist.stores.keys_sql import SqlKeyStore
 from gifdist.stores.moderation_queue_sql import SqlModerationQueue
 from gifdist.stores.reports_sql import SqlReportStore
@@ -233,3 +233,50 @@ def _add_link(assets: AssetStore, engine: Engine | None, asset_id: str) -> str:
         asset_id
     )
     return made["short_code"]
+
+
+def journal_of(assets: AssetStore, engine: Engine | None) -> DeleteJournal:
+    if engine is None:
+        assert isinstance(assets, InMemoryAssetStore)
+        return InMemoryDeleteJournal(assets)
+    return SqlDeleteJournal(engine)
+
+
+def test_a_delete_leaves_a_pending_entry_until_its_later_steps_are_done(
+    assets: AssetStore, store_engine: Engine | None
+) -> None:
+    journal = journal_of(assets, store_engine)
+    shared, _ = add(assets, "a", "k1")
+    other, _ = add(assets, "a", "k2")
+    assets.delete_asset(shared.asset_id, "k1")
+    assets.delete_asset(other.asset_id, "k2")
+    sha = shared.sha256
+    assert journal.pending() == [
+        PendingDelete(shared.asset_id, None),  # the other asset still used the bytes
+        PendingDelete(other.asset_id, sha),
+    ]
+    assert not journal.content_exists(sha)
+    journal.finish(shared.asset_id)
+    assert [p.asset_id for p in journal.pending()] == [other.asset_id]
+    kept, _ = add(assets, "b", "k1")
+    assert journal.unreferenced([kept.sha256, sha, sha]) == [sha]
+
+
+def test_the_same_owner_re_uploading_deleted_bytes_gets_a_new_id(assets: AssetStore) -> None:
+    ids = ["reupload1", "reupload2"]
+    first, _ = add(assets, "c", "k1", ids=ids)
+    assets.delete_asset(first.asset_id, "k1")
+    again, created = add(assets, "c", "k1", ids=ids)
+    assert created and again.asset_id != first.asset_id
+    assert assets.is_gone("asset", first.asset_id) and not assets.is_gone("asset", again.asset_id)
+    assert assets.delete_asset(again.asset_id, "k1") is not None  # no clash of tombstones
+
+
+def test_one_remover_at_a_time_per_content(assets: AssetStore, store_engine: Engine | None) -> None:
+    journal = journal_of(assets, store_engine)
+    sha = "d" * 64
+    assert journal.claim_removal(sha, stale_after=300)
+    assert not journal.claim_removal(sha, stale_after=300)
+    assert journal.claim_removal("e" * 64, stale_after=300)
+    journal.release_removal(sha)
+    assert journal.claim_removal(sha, stale_after=300)
