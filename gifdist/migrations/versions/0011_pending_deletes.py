@@ -1,7 +1,7 @@
 """deletes whose later steps (analytics, bytes) are still to be done; bytes being removed
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0012
 Create Date: 2026-12-01 12:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0007"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
