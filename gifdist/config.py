@@ -194,6 +194,28 @@ class Settings(BaseSettings):
         description="Serve the public gallery (/gifs): search, tag pages and trending GIFs, "
         "approved and public ones only.",
     )
+    signup: bool = Field(
+        False,
+        description="Anyone may make a member account at /signup (false: only by an admin's "
+        "invite link).",
+    )
+    invite_hours: int = Field(72, gt=0, description="Hours an invite link stays usable.")
+    reset_link_hours: int = Field(24, gt=0, description="Hours a password-reset link stays usable.")
+    signin_attempts_per_account: int = Field(
+        10, gt=0, description="Sign-in attempts per account per 15 minutes (wrong or right)."
+    )
+    signin_attempts_per_client: int = Field(
+        50, gt=0, description="Sign-in attempts per client address per 15 minutes."
+    )
+    quota_bytes: int = Field(
+        0,
+        ge=0,
+        description="Bytes of GIFs each user may store (0: unlimited; per user: "
+        "`gifdist users quota`).",
+    )
+    quota_uploads_per_day: int = Field(
+        0, ge=0, description="Uploads each user may make per 24 hours (0: unlimited)."
+    )
     gif_api_access: Literal["keys", "public", "off"] = Field(
         "keys",
         description="Who may call the Tenor- and GIPHY-compatible APIs (/v2, /v1/gifs): keys: a "

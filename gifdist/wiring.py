@@ -14,10 +14,13 @@ import os
 import secrets
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from gifdist.accounts.keys import KeyRing
+from gifdist.accounts.signin import SignIn
+from gifdist.accounts.users import Users
 from gifdist.analytics.buffer import EventBuffer, RetentionTask
 from gifdist.analytics.capture import EventCapture
 from gifdist.analytics.reports import StatsReporter
@@ -41,6 +44,7 @@ from gifdist.media.renditions import RenditionBudget
 from gifdist.moderation.review_frames import ReviewFrames
 from gifdist.moderation.setup import build_moderation
 from gifdist.observability.metrics import record_cache_purge_failure
+from gifdist.ratelimit import LimitBackend, MemoryLimitBackend, RedisLimitBackend
 from gifdist.search import (
     Analyzer,
     IndexBackfill,
@@ -64,6 +68,7 @@ from gifdist.stores.renditions_sql import SqlRenditionStore
 from gifdist.stores.reports_sql import SqlReportStore
 from gifdist.stores.review_frames_sql import SqlReviewFrameStore
 from gifdist.stores.search_sql import SqlSearchStore
+from gifdist.stores.users_sql import SqlUserStore
 
 log = logging.getLogger("gifdist.service")
 
@@ -96,7 +101,17 @@ class Service:
         )
         self.secret_key = _load_secret_key(settings)
         admin = settings.admin_key.get_secret_value() if settings.admin_key else None
-        self.keys = KeyRing(SqlKeyStore(self.engine), admin_key=admin)
+        self.users = _users(settings, SqlUserStore(self.engine))
+        self.keys = KeyRing(
+            SqlKeyStore(self.engine), admin_key=admin, user_scopes=self.users.key_scopes
+        )
+        self.signin = SignIn(
+            self.users.store,
+            self.keys,
+            _attempt_counters(settings),
+            per_account=settings.signin_attempts_per_account,
+            per_client=settings.signin_attempts_per_client,
+        )
         self.assets = SqlAssetStore(self.engine)
         self.moderation_queue = SqlModerationQueue(self.engine)
         self.access = AccessPolicy(self.assets.ids_for_owner)
@@ -300,6 +315,22 @@ class Service:
         """Stop background work and release connections (database, Redis)."""
         self.stop_background()
         self.engine.dispose()
+
+
+def _users(settings: Settings, store: SqlUserStore) -> Users:
+    return Users(
+        store,
+        signup=settings.signup,
+        invite_ttl=timedelta(hours=settings.invite_hours),
+        reset_ttl=timedelta(hours=settings.reset_link_hours),
+    )
+
+
+def _attempt_counters(settings: Settings) -> LimitBackend:
+    """Sign-in attempt counters: in Redis when configured (shared by every node)."""
+    if settings.redis_url:
+        return RedisLimitBackend.from_url(settings.redis_url, key_prefix="gifdist:si:")
+    return MemoryLimitBackend()
 
 
 def _upload_rules(settings: Settings) -> UploadRules:

@@ -114,7 +114,7 @@ class Uploads:
         return self.ingest(sink, meta, owner)
 
     def _ingest(self, sink: UploadSink, meta: AssetMetadata, owner: ApiKey | None) -> UploadResult:
-        owner_id = owner.key_id if owner else None
+        owner_id = owner.owner_id if owner else None
         try:
             sha256 = sink.finish()
             if sink.size == 0:

@@ -33,6 +33,7 @@ from gifdist.cli.commands import (
 )
 from gifdist.cli.renditions import renditions_app, renditions_backfill
 from gifdist.cli.search import search_app, search_find, search_reindex, search_trending
+from gifdist.cli.users import users_app  # noqa: F401  (registers the users commands)
 
 __all__ = [
     "app",

@@ -27,6 +27,7 @@ class SqlKeyStore:
                     scopes=" ".join(sorted(s.value for s in key.scopes)),
                     created_at=key.created_at,
                     revoked_at=key.revoked_at,
+                    user_id=key.user_id,
                 )
             )
 
@@ -86,6 +87,7 @@ def _key(row: Any) -> ApiKey:
         created_at=_aware(row["created_at"]),
         revoked_at=_aware(row["revoked_at"]) if row["revoked_at"] else None,
         last_used_at=_aware(row["last_used_at"]) if row["last_used_at"] else None,
+        user_id=row["user_id"],
     )
 
 
