@@ -40,7 +40,7 @@ from gifdist.web.middleware.request_id import RequestIdMiddleware
 from gifdist.web.middleware.security_headers import FRAMEABLE_CSP, HtmlSecurityHeaders
 from gifdist.web.middleware.slashes import install_slash_redirects
 from gifdist.web.middleware.telemetry import TelemetryMiddleware, add_metrics_route
-from gifdist.web.pages import gallery, ui, unlock
+from gifdist.web.pages import account, gallery, ui, unlock
 from gifdist.web.pages.embeds import oembed_body, oembed_link, tiny_media
 from gifdist.web.pages.render import STATIC, asset_context, render
 from gifdist.web.session import SessionCodec
@@ -111,7 +111,7 @@ def create_app(
         service.secret_key,
         secure=service.settings.base_url.startswith("https://"),
         store=SqlSessionStore(service.engine),
-        key_version=service.keys.session_version,
+        key_version=service.signin.session_version,
     )
     addresses = ClientAddresses.from_settings(
         service.settings.trusted_proxies, service.settings.client_ip_header
@@ -121,6 +121,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(tenor.router)
     app.include_router(giphy.router)
+    app.include_router(account.router)
     app.include_router(ui.router)
     app.include_router(unlock.router)
     app.include_router(gallery.router)

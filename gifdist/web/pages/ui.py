@@ -1,4 +1,5 @@
-"""The pages people use: sign in, upload, their library, the dashboard, moderation."""
+"""The pages people use: upload, their library, the dashboard, moderation (signing in
+and the account pages are in ``account``)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from gifdist.errors import GifdistError, InvalidInput, NotFound, Unauthorized
 from gifdist.media.rendition_store import rendition_url
 from gifdist.media.renditions import RenditionKind
 from gifdist.web.pages.render import render
-from gifdist.web.session import COOKIE, Session, SessionCodec, check_csrf, check_same_origin
+from gifdist.web.session import COOKIE, Session, SessionCodec, check_csrf
 from gifdist.wiring import Service
 
 router = APIRouter(include_in_schema=False)
@@ -85,7 +86,7 @@ async def current_user(request: Request) -> User | None:
     if session is None:
         return None
     try:
-        key = await run_in_threadpool(_service(request).keys.by_id, session.key_id)
+        key = await run_in_threadpool(_service(request).signin.principal, session.key_id)
     except Unauthorized:
         return None
     return session, key
@@ -142,45 +143,6 @@ def _page_number(raw: str) -> int:
 def _query_url(path: str, **params: str | int | None) -> str:
     kept = {k: v for k, v in params.items() if v not in (None, "")}
     return f"{path}?{urlencode(kept)}" if kept else path
-
-
-# sign in ---------------------------------------------------------------------------
-
-
-@router.get("/signin")
-async def signin_form(request: Request, next: str = "/upload") -> Response:
-    return page("signin.html", await current_user(request), next=_safe_next(next), error=None)
-
-
-@router.post("/signin")
-async def signin(
-    request: Request,
-    key: str = Form("", max_length=512),
-    next: str = Form("/upload", max_length=2048),
-) -> Response:
-    service = _service(request)
-    check_same_origin(request, service.settings.base_url)  # no signing people in from afar
-    try:
-        api_key = await run_in_threadpool(service.keys.verify, key.strip())
-    except Unauthorized as exc:
-        return page("signin.html", None, status=401, next=_safe_next(next), error=exc.message)
-    response = RedirectResponse(_safe_next(next), status_code=303)
-    await run_in_threadpool(_sessions(request).issue, response, api_key.key_id)
-    return response
-
-
-@router.post("/signout")
-async def signout(request: Request, csrf: str = Form("", max_length=256)) -> Response:
-    """End the session server side (a copied cookie stops working too)."""
-    check_same_origin(request, _service(request).settings.base_url)
-    codec = _sessions(request)
-    session = await run_in_threadpool(codec.read, request)
-    if session is not None:
-        check_csrf(session, csrf)
-        await run_in_threadpool(codec.end, session)
-    response = RedirectResponse("/", status_code=303)
-    codec.clear(response)
-    return response
 
 
 # upload and library ----------------------------------------------------------------
