@@ -284,7 +284,7 @@ def _account_context(service: Service, user: User) -> dict[str, Any]:
     keys = service.keys.of_user(user.user_id)
     usage = None
     return {
-        "user": user,
+        "me": user,
         "keys": sorted(keys, key=lambda k: (k.revoked_at is not None, k.created_at), reverse=False),
         "scopes": [s for s in KEY_SCOPES if s in user.role.scopes],
         "usage": usage,
