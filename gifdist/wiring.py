@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gifdist.accounts.keys import KeyRing
+from gifdist.accounts.quotas import Quotas
 from gifdist.accounts.signin import SignIn
 from gifdist.accounts.users import Users
 from gifdist.analytics.buffer import EventBuffer, RetentionTask
@@ -64,6 +65,7 @@ from gifdist.stores.keys_sql import SqlKeyStore
 from gifdist.stores.links_sql import SqlShareLinkStore
 from gifdist.stores.migrate import upgrade_database
 from gifdist.stores.moderation_queue_sql import SqlModerationQueue
+from gifdist.stores.quotas_sql import SqlQuotaUsage
 from gifdist.stores.renditions_sql import SqlRenditionStore
 from gifdist.stores.reports_sql import SqlReportStore
 from gifdist.stores.review_frames_sql import SqlReviewFrameStore
@@ -113,6 +115,12 @@ class Service:
             per_client=settings.signin_attempts_per_client,
         )
         self.assets = SqlAssetStore(self.engine)
+        self.quotas = Quotas(
+            self.users.store,
+            SqlQuotaUsage(self.engine),
+            max_bytes=settings.quota_bytes,
+            max_uploads_per_day=settings.quota_uploads_per_day,
+        )
         self.moderation_queue = SqlModerationQueue(self.engine)
         self.access = AccessPolicy(self.assets.ids_for_owner)
         self.background: list[BackgroundTask] = []
@@ -178,6 +186,7 @@ class Service:
             on_queued=moderation.worker.notify if moderation.worker else None,
             decode_slots=self.decode_slots,
             on_created=self.catalog.changed,
+            check_quota=self.quotas.check_upload,
         )
         self.sharing = ShareLinks(
             self.links,

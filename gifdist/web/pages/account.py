@@ -282,7 +282,7 @@ async def _account_user(request: Request) -> tuple[Any, User] | None:
 
 def _account_context(service: Service, user: User) -> dict[str, Any]:
     keys = service.keys.of_user(user.user_id)
-    usage = None
+    usage = service.quotas.usage(user)
     return {
         "me": user,
         "keys": sorted(keys, key=lambda k: (k.revoked_at is not None, k.created_at), reverse=False),
