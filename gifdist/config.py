@@ -213,6 +213,19 @@ class Settings(BaseSettings):
         description="Bytes of GIFs each user may store (0: unlimited; per user: "
         "`gifdist users quota`).",
     )
+    oidc_issuer: str | None = Field(
+        None,
+        description="OpenID Connect issuer URL (its /.well-known/openid-configuration is "
+        "read); with the client id and secret, /signin offers single sign-on "
+        "(pip install 'gifdist[oidc]').",
+    )
+    oidc_client_id: str | None = Field(None, description="OpenID Connect client id.")
+    oidc_client_secret: SecretStr | None = Field(None, description="OpenID Connect client secret.")
+    oidc_create_users: bool = Field(
+        False,
+        description="Make a member for a provider's user who matches nobody here (false: "
+        "only existing users, matched by subject or verified e-mail, may sign in).",
+    )
     quota_uploads_per_day: int = Field(
         0, ge=0, description="Uploads each user may make per 24 hours (0: unlimited)."
     )

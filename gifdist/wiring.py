@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gifdist.accounts.keys import KeyRing
+from gifdist.accounts.oidc import OidcConfig, OidcSignIn
 from gifdist.accounts.quotas import Quotas
 from gifdist.accounts.signin import SignIn
 from gifdist.accounts.users import Users
@@ -114,6 +115,7 @@ class Service:
             per_account=settings.signin_attempts_per_account,
             per_client=settings.signin_attempts_per_client,
         )
+        self.oidc = _oidc(settings, self.users)
         self.assets = SqlAssetStore(self.engine)
         self.quotas = Quotas(
             self.users.store,
@@ -333,6 +335,20 @@ def _users(settings: Settings, store: SqlUserStore) -> Users:
         invite_ttl=timedelta(hours=settings.invite_hours),
         reset_ttl=timedelta(hours=settings.reset_link_hours),
     )
+
+
+def _oidc(settings: Settings, users: Users) -> OidcSignIn | None:
+    """Single sign-on, when an issuer, a client id and a secret are all configured."""
+    if not (settings.oidc_issuer and settings.oidc_client_id and settings.oidc_client_secret):
+        return None
+    config = OidcConfig(
+        issuer=settings.oidc_issuer,
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret.get_secret_value(),
+        redirect_uri=f"{settings.base_url}/signin/oidc/callback",
+        create_users=settings.oidc_create_users,
+    )
+    return OidcSignIn(config, users)
 
 
 def _attempt_counters(settings: Settings) -> LimitBackend:

@@ -162,9 +162,19 @@ class Users:
         self.invite_ttl = invite_ttl
         self.reset_ttl = reset_ttl
 
-    def create(self, username: str, password: str | None, role: Role = Role.MEMBER) -> User:
-        """A new user (``password`` None: one who signs in through OIDC only)."""
+    def create(
+        self,
+        username: str,
+        password: str | None,
+        role: Role = Role.MEMBER,
+        *,
+        email: str | None = None,
+        oidc_subject: str | None = None,
+    ) -> User:
+        """A new user (``password`` None: one who signs in through OIDC or a reset link)."""
         name = normalise_username(username)
+        if email is not None and (len(email) > 320 or "@" not in email):
+            raise InvalidInput("that is not an e-mail address", code="bad_email")
         hashed = hash_password(password) if password is not None else None
         user = User(
             user_id=secrets.token_hex(6),
@@ -173,6 +183,8 @@ class Users:
             created_at=datetime.now(UTC),
             password_hash=hashed,
             session_epoch=new_epoch(),
+            email=email.strip() if email else None,
+            oidc_subject=oidc_subject,
         )
         if self.store.find_by_username(name) is not None:
             raise Conflict(f"the username {name!r} is taken", code="username_taken")

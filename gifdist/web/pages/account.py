@@ -17,8 +17,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from gifdist.accounts import totp
 from gifdist.accounts.keys import ApiKey, Scope, parse_scopes
+from gifdist.accounts.oidc import Pending
 from gifdist.accounts.users import Role, User, parse_role
-from gifdist.errors import Forbidden, GifdistError, InvalidInput, Unauthorized
+from gifdist.errors import Forbidden, GifdistError, InvalidInput, NotFound, Unauthorized
 from gifdist.web.pages.ui import NO_STORE, _safe_next, _to_signin, current_user, page
 from gifdist.web.session import SessionCodec, check_csrf, check_same_origin
 from gifdist.wiring import Service
@@ -65,6 +66,7 @@ async def signin_form(request: Request, next: str = "/upload") -> Response:
         next=_safe_next(next),
         error=None,
         signup=settings.signup,
+        sso=_service(request).oidc is not None,
     )
 
 
@@ -98,6 +100,7 @@ async def signin(
             error=exc.message,
             username=username[:64],
             signup=service.settings.signup,
+            sso=service.oidc is not None,
         )
     if user.totp_secret is None:
         return await _signed_in(request, user, target)
@@ -149,6 +152,79 @@ async def signout(request: Request, csrf: str = Form("", max_length=256)) -> Res
         await run_in_threadpool(codec.end, session)
     response = RedirectResponse("/", status_code=303)
     codec.clear(response)
+    return response
+
+
+# single sign-on (OpenID Connect) ------------------------------------------------------
+
+OIDC_COOKIE = "gifdist_oidc"
+OIDC_SECONDS = 600
+
+
+def _oidc_serializer(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(_service(request).secret_key, salt="gifdist.oidc")
+
+
+@router.get("/signin/oidc")
+async def oidc_begin(request: Request, next: str = "/upload") -> Response:
+    """Off to the provider; the state, nonce and PKCE verifier wait in a signed cookie."""
+    oidc = _service(request).oidc
+    if oidc is None:
+        return _link_error(NotFound("Single sign-on is not set up here."))
+    try:
+        url, pending = await run_in_threadpool(oidc.begin)
+    except GifdistError as exc:
+        return _link_error(exc)
+    response = RedirectResponse(url, status_code=303, headers=NO_STORE)
+    value = _oidc_serializer(request).dumps({**pending.to_dict(), "next": _safe_next(next)})
+    response.set_cookie(
+        OIDC_COOKIE,
+        value,
+        max_age=OIDC_SECONDS,
+        httponly=True,
+        samesite="lax",  # the provider's redirect back is a top-level GET
+        secure=_sessions(request).secure,
+        path="/signin/oidc",
+    )
+    return response
+
+
+@router.get("/signin/oidc/callback")
+async def oidc_callback(request: Request) -> Response:
+    service = _service(request)
+    if service.oidc is None:
+        return _link_error(NotFound("Single sign-on is not set up here."))
+    params = request.query_params
+    data: Any = None
+    raw = request.cookies.get(OIDC_COOKIE, "")
+    if raw and len(raw) < 4096:
+        try:
+            data = _oidc_serializer(request).loads(raw, max_age=OIDC_SECONDS)
+        except BadSignature:
+            data = None
+    target = _safe_next(data.get("next") if isinstance(data, dict) else None)
+    if "error" in params:
+        error = Unauthorized(f"The provider said: {params.get('error', '')[:200]}")
+        return _sso_refused(error)
+    try:
+        user = await run_in_threadpool(
+            service.oidc.finish,
+            Pending.from_dict(data),
+            params.get("state", "")[:512],
+            params.get("code", "")[:2048],
+        )
+    except GifdistError as exc:
+        return _sso_refused(exc)
+    response = await _signed_in(request, user, target)
+    response.delete_cookie(OIDC_COOKIE, path="/signin/oidc")
+    return response
+
+
+def _sso_refused(exc: GifdistError) -> HTMLResponse:
+    response = page(
+        "signin.html", None, status=exc.status, next="/upload", error=exc.message, sso=True
+    )
+    response.delete_cookie(OIDC_COOKIE, path="/signin/oidc")
     return response
 
 
