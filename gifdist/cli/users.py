@@ -39,6 +39,10 @@ def users_create(
             help="Asked for when not given (or GIFDIST_NEW_PASSWORD).",
         ),
     ] = "",
+    email: Annotated[
+        str | None,
+        typer.Option("--email", help="Their e-mail (single sign-on matches it when verified)."),
+    ] = None,
 ) -> None:
     """Create a user who signs in with USERNAME and a password (the first admin, too)."""
     from gifdist.accounts.users import Role, parse_role
@@ -46,7 +50,7 @@ def users_create(
     with local_service() as service:
         try:
             chosen = Role.ADMIN if admin else parse_role(role)
-            user = service.users.create(username, password, chosen)
+            user = service.users.create(username, password, chosen, email=email)
         except GifdistError as exc:
             raise fail(exc.message, code=2) from None
         base = service.settings.base_url
