@@ -345,3 +345,30 @@ def test_a_members_gifs_are_theirs_and_an_admin_sees_all(service: Service) -> No
         assert listed(root_key) == [asset_id]
         plain_key, _ = service.keys.create("r2", user_id=admin.user_id)
         assert listed(plain_key) == []  # an admin's key without the admin scope is narrower
+
+
+def test_a_role_change_ends_the_users_sessions(browser: TestClient, service: Service) -> None:
+    user = member(service)
+    cookie = sign_in(browser, "alice").cookies[COOKIE]  # type: ignore[attr-defined]
+    service.users.set_role(user.user_id, Role.MODERATOR)
+    assert not fresh_cookie_works(service, cookie)
+    assert sign_in(browser, "alice").status_code == 303
+    assert "moderator" in browser.get("/account").text
+
+
+def test_open_sign_up_only_when_the_deployment_allows_it(
+    browser: TestClient, service: Service
+) -> None:
+    form = {"username": "walkin", "password": PASSWORD, "confirm": PASSWORD}
+    assert browser.get("/signup").status_code == 403
+    closed = browser.post("/signup", data=form, headers=SAME)
+    assert closed.status_code == 403 and "invite" in closed.text
+    service.users.signup = True
+    joined = browser.post("/signup", data=form, headers=SAME, follow_redirects=False)
+    assert joined.status_code == 303 and service.users.find("walkin").role is Role.MEMBER
+    cross = browser.post(
+        "/signup",
+        data={**form, "username": "other"},
+        headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+    )
+    assert cross.status_code == 403
