@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -328,11 +327,6 @@ def _usable(token: AccountToken | None, what: str) -> AccountToken:
     if token.expires_at <= datetime.now(UTC):
         raise Gone(f"this {what} has expired", code=f"expired_{what.split()[0]}")
     return token
-
-
-def users_of(keys: Iterable[ApiKey], user_id: str) -> list[ApiKey]:
-    """The keys that belong to ``user_id``."""
-    return [key for key in keys if key.user_id == user_id]
 
 
 def not_signed_in() -> Unauthorized:
