@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from conftest import make_settings
 from sqlalchemy import update
 
 from gifdist.accounts.keys import Scope
@@ -210,3 +213,24 @@ def test_sign_up_only_when_the_deployment_allows_it(service: Service) -> None:
         service.users.sign_up("nina", PASSWORD)
     service.users.signup = True
     assert service.users.sign_up("nina", PASSWORD).role is Role.MEMBER
+
+
+def test_attempt_counts_are_shared_by_every_node_through_redis(
+    tmp_path: Path, database_url: str, redis_url: str
+) -> None:
+    """Two app nodes on one database and one Redis: failures on one count on the other."""
+    name = f"node{secrets.token_hex(4)}"  # fresh counters whatever an earlier run left
+    nodes = [
+        Service(make_settings(tmp_path / str(n), database_url, redis_url=redis_url))
+        for n in range(2)
+    ]
+    try:
+        nodes[0].users.create(name, PASSWORD)
+        for n in range(10):
+            with pytest.raises(Unauthorized):
+                nodes[n % 2].signin.password(name, "wrong password!", f"10.9.0.{n}")
+        with pytest.raises(TooManyRequests):
+            nodes[1].signin.password(name, PASSWORD, "10.9.1.1")
+    finally:
+        for node in nodes:
+            node.close()
