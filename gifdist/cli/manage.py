@@ -184,7 +184,9 @@ def _items_progress() -> Progress:
 
 @app.command("export")
 def export(
-    owner: Annotated[str, typer.Option("--owner", help="The key id (see `keys list`).")],
+    owner: Annotated[
+        str, typer.Option("--owner", help="A user id (see `users list`) or an operator key id.")
+    ],
     output: Annotated[Path, typer.Option("-o", "--output", help="The zip file to write.")],
 ) -> None:
     """Hand one owner's data back: every GIF, its metadata, links and numbers, as a zip."""
@@ -199,7 +201,9 @@ def export(
 
 @app.command("erase")
 def erase(
-    owner: Annotated[str, typer.Option("--owner", help="The key id (see `keys list`).")],
+    owner: Annotated[
+        str, typer.Option("--owner", help="A user id (see `users list`) or an operator key id.")
+    ],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False,
 ) -> None:
     """Erase everything one owner has: their GIFs (links, numbers, unused bytes) and links."""
