@@ -6,6 +6,7 @@ leaked database does not leak usable keys. Scopes say what a key may do.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import hashlib
 import hmac
@@ -67,6 +68,7 @@ class KeyStore(Protocol):
     def find_by_hash(self, key_hash: str) -> ApiKey | None: ...
     def find_by_id(self, key_id: str) -> ApiKey | None: ...
     def list(self) -> list[ApiKey]: ...
+    def list_for_user(self, user_id: str) -> builtins.list[ApiKey]: ...
     def revoke(self, key_id: str) -> bool: ...
     def count(self) -> int: ...
     def touch(self, key_id: str, when: datetime) -> None: ...
@@ -136,7 +138,7 @@ class KeyRing:
 
     def of_user(self, user_id: str) -> list[ApiKey]:
         """A user's keys, revoked ones included, oldest first."""
-        return [key for key in self.store.list() if key.user_id == user_id]
+        return self.store.list_for_user(user_id)
 
     def revoke_own(self, user_id: str, key_id: str) -> bool:
         """Revoke one of ``user_id``'s keys; False when they have no such active key."""
@@ -253,6 +255,9 @@ class InMemoryKeyStore:
 
     def list(self) -> list[ApiKey]:
         return sorted((k for k, _ in self._keys.values()), key=lambda k: k.created_at)
+
+    def list_for_user(self, user_id: str) -> builtins.list[ApiKey]:
+        return [key for key in self.list() if key.user_id == user_id]
 
     def revoke(self, key_id: str) -> bool:
         found = self._keys.get(key_id)
