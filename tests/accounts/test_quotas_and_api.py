@@ -104,3 +104,37 @@ def test_a_user_manages_their_keys_over_the_api(service: Service) -> None:
         assert {u["username"] for u in users.json()["users"]} == {"dave", "erin"}
         assert "password_hash" not in users.text
     assert first.allows(Scope.UPLOAD)
+
+
+def test_admins_invite_change_and_reset_users_over_the_api(service: Service) -> None:
+    admin = service.users.create("root", PASSWORD, Role.ADMIN)
+    root_key, _ = service.keys.create("root", (Scope.ADMIN,), user_id=admin.user_id)
+    target = service.users.create("frank", PASSWORD)
+    member_key, _ = service.keys.create("frank", user_id=target.user_id)
+    auth = {"Authorization": f"Bearer {root_key}"}
+    with TestClient(create_app(service=service), base_url=SITE) as api:
+        invite = api.post("/api/v1/users/invites", json={"role": "moderator"}, headers=auth)
+        assert invite.status_code == 201 and invite.json()["url"].startswith(f"{SITE}/invite/")
+        token = invite.json()["url"].rsplit("/", 1)[1]
+        assert service.users.accept_invite(token, "newmod", PASSWORD).role is Role.MODERATOR
+        bad = api.post("/api/v1/users/invites", json={"role": "boss"}, headers=auth)
+        assert bad.status_code == 400
+        member = {"Authorization": f"Bearer {member_key}"}
+        assert api.post("/api/v1/users/invites", json={}, headers=member).status_code == 403
+        changed = api.patch(
+            f"/api/v1/users/{target.user_id}", json={"role": "moderator"}, headers=auth
+        )
+        assert changed.status_code == 200 and changed.json()["role"] == "moderator"
+        reset = api.post(f"/api/v1/users/{target.user_id}/reset", headers=auth)
+        assert reset.status_code == 201 and "/reset/" in reset.json()["url"]
+        off = api.patch(f"/api/v1/users/{target.user_id}", json={"disabled": True}, headers=auth)
+        assert off.status_code == 200 and off.json()["disabled"] is True
+        assert api.get("/api/v1/assets", headers=member).status_code == 401  # keys stop at once
+        self_change = api.patch(
+            f"/api/v1/users/{admin.user_id}", json={"disabled": True}, headers=auth
+        )
+        assert self_change.status_code == 403
+        assert (
+            api.patch("/api/v1/users/nobody", json={"role": "member"}, headers=auth).status_code
+            == 404
+        )

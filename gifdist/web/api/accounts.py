@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from gifdist.accounts.keys import ApiKey, Scope, parse_scopes
-from gifdist.accounts.users import User
+from gifdist.accounts.users import AccountToken, Role, User, parse_role
 from gifdist.errors import Forbidden, NotFound
 from gifdist.web.auth import authorise, service_of
 
@@ -90,3 +90,54 @@ async def list_users(request: Request) -> dict[str, Any]:
     await authorise(request, Scope.ADMIN)
     users = await run_in_threadpool(service_of(request).users.list)
     return {"users": [user.to_json() for user in users]}
+
+
+class NewInvite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: str = Field("member", max_length=16)
+
+
+def _link_json(url: str, token: AccountToken) -> dict[str, Any]:
+    return {"url": url, "expires_at": token.expires_at.isoformat()}
+
+
+@router.post("/users/invites", status_code=201, summary="A one-time invite link (admins)")
+async def make_invite(request: Request, body: NewInvite) -> dict[str, Any]:
+    service = service_of(request)
+    caller = await authorise(request, Scope.ADMIN)
+    role = parse_role(body.role)
+    token, invite = await run_in_threadpool(service.users.invite, role, caller.name)
+    return {**_link_json(f"{service.settings.base_url}/invite/{token}", invite), "role": role.value}
+
+
+class UserChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: str | None = Field(None, max_length=16)
+    disabled: bool | None = None
+
+
+@router.patch("/users/{user_id}", summary="Change a user's role, or disable them (admins)")
+async def change_user(user_id: str, request: Request, body: UserChange) -> dict[str, Any]:
+    """A role change or disabling ends the user's sessions; disabling stops their keys."""
+    service = service_of(request)
+    caller = await authorise(request, Scope.ADMIN)
+    users = service.users
+    target = await run_in_threadpool(users.get, user_id[:64])
+    if target.user_id == caller.user_id:
+        raise Forbidden("you cannot change your own role or disable yourself", code="self_change")
+    role: Role | None = parse_role(body.role) if body.role is not None else None
+    if role is not None:
+        target = await run_in_threadpool(users.set_role, target.user_id, role)
+    if body.disabled is True:
+        target = await run_in_threadpool(users.disable, target.user_id)
+    elif body.disabled is False:
+        target = await run_in_threadpool(users.enable, target.user_id)
+    return target.to_json()
+
+
+@router.post("/users/{user_id}/reset", status_code=201, summary="A one-time reset link (admins)")
+async def make_reset(user_id: str, request: Request) -> dict[str, Any]:
+    service = service_of(request)
+    caller = await authorise(request, Scope.ADMIN)
+    token, reset = await run_in_threadpool(service.users.reset_link, user_id[:64], caller.name)
+    return _link_json(f"{service.settings.base_url}/reset/{token}", reset)
