@@ -76,3 +76,27 @@ def test_existing_keys_become_keys_of_users_made_for_them(database_url: str) -> 
         assert ring.verify("gd_cccccccccccc_s3").allows(Scope.MODERATE)
     finally:
         eng.dispose()
+
+
+def test_0008_downgrades_keeping_the_keys(database_url: str) -> None:
+    from alembic import command
+
+    from gifdist.stores.migrate import alembic_config
+
+    eng = create_database_engine(database_url)
+    try:
+        upgrade_database(eng)
+        ring = KeyRing(SqlKeyStore(eng))
+        secret, _ = ring.create("ci", (Scope.READ,), user_id="u1")
+        config = alembic_config(eng.url.render_as_string(hide_password=False))
+        with eng.connect() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0007")
+            connection.commit()
+        with eng.connect() as conn:
+            names = set(conn.execute(text("SELECT key_id FROM api_keys")).scalars())
+            assert len(names) == 1
+        upgrade_database(eng)
+        assert KeyRing(SqlKeyStore(eng)).verify(secret).key_id in names
+    finally:
+        eng.dispose()
