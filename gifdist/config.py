@@ -197,6 +197,41 @@ class Settings(BaseSettings):
         description="Serve the public gallery (/gifs): search, tag pages and trending GIFs, "
         "approved and public ones only.",
     )
+    signup: bool = Field(
+        False,
+        description="Anyone may make a member account at /signup (false: only by an admin's "
+        "invite link).",
+    )
+    invite_hours: int = Field(72, gt=0, description="Hours an invite link stays usable.")
+    reset_link_hours: int = Field(24, gt=0, description="Hours a password-reset link stays usable.")
+    signin_attempts_per_account: int = Field(
+        10, gt=0, description="Sign-in attempts per account per 15 minutes (wrong or right)."
+    )
+    signin_attempts_per_client: int = Field(
+        50, gt=0, description="Sign-in attempts per client address per 15 minutes."
+    )
+    quota_bytes: int = Field(
+        0,
+        ge=0,
+        description="Bytes of GIFs each user may store (0: unlimited; per user: "
+        "`gifdist users quota`).",
+    )
+    oidc_issuer: str | None = Field(
+        None,
+        description="OpenID Connect issuer URL (its /.well-known/openid-configuration is "
+        "read); with the client id and secret, /signin offers single sign-on "
+        "(pip install 'gifdist[oidc]').",
+    )
+    oidc_client_id: str | None = Field(None, description="OpenID Connect client id.")
+    oidc_client_secret: SecretStr | None = Field(None, description="OpenID Connect client secret.")
+    oidc_create_users: bool = Field(
+        False,
+        description="Make a member for a provider's user who matches nobody here (false: "
+        "only existing users, matched by subject or verified e-mail, may sign in).",
+    )
+    quota_uploads_per_day: int = Field(
+        0, ge=0, description="Uploads each user may make per 24 hours (0: unlimited)."
+    )
     gif_api_access: Literal["keys", "public", "off"] = Field(
         "keys",
         description="Who may call the Tenor- and GIPHY-compatible APIs (/v2, /v1/gifs): keys: a "

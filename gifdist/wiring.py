@@ -14,10 +14,15 @@ import os
 import secrets
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from gifdist.accounts.keys import KeyRing
+from gifdist.accounts.oidc import OidcConfig, OidcSignIn
+from gifdist.accounts.quotas import Quotas
+from gifdist.accounts.signin import SignIn
+from gifdist.accounts.users import Users
 from gifdist.analytics.buffer import EventBuffer, RetentionTask
 from gifdist.analytics.capture import EventCapture
 from gifdist.analytics.reports import StatsReporter
@@ -43,6 +48,7 @@ from gifdist.moderation.review_frames import ReviewFrames
 from gifdist.moderation.setup import build_moderation
 from gifdist.observability.metrics import record_cache_purge_failure
 from gifdist.periodic import PeriodicTask
+from gifdist.ratelimit import LimitBackend, MemoryLimitBackend, RedisLimitBackend
 from gifdist.search import (
     Analyzer,
     GifApiUsage,
@@ -63,10 +69,12 @@ from gifdist.stores.keys_sql import SqlKeyStore
 from gifdist.stores.links_sql import SqlShareLinkStore
 from gifdist.stores.migrate import upgrade_database
 from gifdist.stores.moderation_queue_sql import SqlModerationQueue
+from gifdist.stores.quotas_sql import SqlQuotaUsage
 from gifdist.stores.renditions_sql import SqlRenditionStore
 from gifdist.stores.reports_sql import SqlReportStore
 from gifdist.stores.review_frames_sql import SqlReviewFrameStore
 from gifdist.stores.search_sql import SqlSearchStore
+from gifdist.stores.users_sql import SqlUserStore
 
 log = logging.getLogger("gifdist.service")
 
@@ -99,8 +107,25 @@ class Service:
         )
         self.secret_key = _load_secret_key(settings)
         admin = settings.admin_key.get_secret_value() if settings.admin_key else None
-        self.keys = KeyRing(SqlKeyStore(self.engine), admin_key=admin)
+        self.users = _users(settings, SqlUserStore(self.engine))
+        self.keys = KeyRing(
+            SqlKeyStore(self.engine), admin_key=admin, user_scopes=self.users.key_scopes
+        )
+        self.signin = SignIn(
+            self.users.store,
+            self.keys,
+            _attempt_counters(settings),
+            per_account=settings.signin_attempts_per_account,
+            per_client=settings.signin_attempts_per_client,
+        )
+        self.oidc = _oidc(settings, self.users)
         self.assets = SqlAssetStore(self.engine)
+        self.quotas = Quotas(
+            self.users.store,
+            SqlQuotaUsage(self.engine),
+            max_bytes=settings.quota_bytes,
+            max_uploads_per_day=settings.quota_uploads_per_day,
+        )
         self.moderation_queue = SqlModerationQueue(self.engine)
         self.access = AccessPolicy(self.assets.ids_for_owner)
         self.background: list[BackgroundTask] = []
@@ -168,6 +193,7 @@ class Service:
             on_queued=moderation.worker.notify if moderation.worker else None,
             decode_slots=self.decode_slots,
             on_created=self.catalog.changed,
+            check_quota=self.quotas.check_upload,
         )
         self.sharing = ShareLinks(
             self.links,
@@ -306,6 +332,36 @@ class Service:
         """Stop background work and release connections (database, Redis)."""
         self.stop_background()
         self.engine.dispose()
+
+
+def _users(settings: Settings, store: SqlUserStore) -> Users:
+    return Users(
+        store,
+        signup=settings.signup,
+        invite_ttl=timedelta(hours=settings.invite_hours),
+        reset_ttl=timedelta(hours=settings.reset_link_hours),
+    )
+
+
+def _oidc(settings: Settings, users: Users) -> OidcSignIn | None:
+    """Single sign-on, when an issuer, a client id and a secret are all configured."""
+    if not (settings.oidc_issuer and settings.oidc_client_id and settings.oidc_client_secret):
+        return None
+    config = OidcConfig(
+        issuer=settings.oidc_issuer,
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret.get_secret_value(),
+        redirect_uri=f"{settings.base_url}/signin/oidc/callback",
+        create_users=settings.oidc_create_users,
+    )
+    return OidcSignIn(config, users)
+
+
+def _attempt_counters(settings: Settings) -> LimitBackend:
+    """Sign-in attempt counters: in Redis when configured (shared by every node)."""
+    if settings.redis_url:
+        return RedisLimitBackend.from_url(settings.redis_url, key_prefix="gifdist:si:")
+    return MemoryLimitBackend()
 
 
 def _upload_rules(settings: Settings) -> UploadRules:

@@ -1,1 +1,7 @@
-"""Who may do what: API keys and their scopes."""
+"""Who may do what: people (users, roles, sign-in, TOTP, OIDC, quotas) and the API
+keys that belong to them.
+
+``keys`` (keys and scopes), ``users`` (users, roles, invites, resets), ``signin``
+(passwords and TOTP, attempt limits, what a session stands for), ``totp``, ``oidc``
+(single sign-on, ``gifdist[oidc]``), ``quotas``, ``usernames`` and ``passwords``.
+"""

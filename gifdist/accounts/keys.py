@@ -6,11 +6,12 @@ leaked database does not leak usable keys. Scopes say what a key may do.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -45,6 +46,12 @@ class ApiKey:
     created_at: datetime
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+    user_id: str | None = None  # the user the key belongs to (None: an operator key)
+
+    @property
+    def owner_id(self) -> str:
+        """Whose GIFs and links this caller's are: the user's, or an operator key's own."""
+        return self.user_id or self.key_id
 
     def allows(self, scope: Scope) -> bool:
         """True if the key has ``scope`` or is an admin key."""
@@ -61,6 +68,7 @@ class KeyStore(Protocol):
     def find_by_hash(self, key_hash: str) -> ApiKey | None: ...
     def find_by_id(self, key_id: str) -> ApiKey | None: ...
     def list(self) -> list[ApiKey]: ...
+    def list_for_user(self, user_id: str) -> builtins.list[ApiKey]: ...
     def revoke(self, key_id: str) -> bool: ...
     def count(self) -> int: ...
     def touch(self, key_id: str, when: datetime) -> None: ...
@@ -87,22 +95,67 @@ def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+# What a user's keys may do at most (their role's scopes), or None when the user is
+# disabled or gone: then their keys stop.
+UserScopes = Callable[[str], frozenset[Scope] | None]
+
+
 class KeyRing:
-    """Creates and verifies keys against a store plus an optional configured admin key."""
+    """Creates and verifies keys against a store plus an optional configured admin key.
+
+    A key that belongs to a user is cut down to the user's role (``user_scopes``) each
+    time it is used, and refused once the user is disabled.
+    """
 
     ADMIN_KEY_ID = "env-admin"
 
-    def __init__(self, store: KeyStore, *, admin_key: str | None = None) -> None:
+    def __init__(
+        self,
+        store: KeyStore,
+        *,
+        admin_key: str | None = None,
+        user_scopes: UserScopes | None = None,
+    ) -> None:
         self.store = store
         self._admin_key_hash = hash_key(admin_key) if admin_key else None
+        self.user_scopes = user_scopes
 
-    def create(self, name: str, scopes: Iterable[Scope] = DEFAULT_SCOPES) -> tuple[str, ApiKey]:
-        """Make a new key; returns the secret (shown once) and its record."""
+    def create(
+        self,
+        name: str,
+        scopes: Iterable[Scope] = DEFAULT_SCOPES,
+        *,
+        user_id: str | None = None,
+    ) -> tuple[str, ApiKey]:
+        """Make a new key (of ``user_id``, or an operator key); returns the secret
+        (shown once) and its record."""
         key_id = secrets.token_hex(6)
         secret = f"gd_{key_id}_{secrets.token_urlsafe(24)}"
-        key = ApiKey(key_id, name.strip()[:200], frozenset(scopes), datetime.now(UTC))
+        now = datetime.now(UTC)
+        key = ApiKey(key_id, name.strip()[:200], frozenset(scopes), now, user_id=user_id)
         self.store.add(key, hash_key(secret))
         return secret, key
+
+    def of_user(self, user_id: str) -> list[ApiKey]:
+        """A user's keys, revoked ones included, oldest first."""
+        return self.store.list_for_user(user_id)
+
+    def revoke_own(self, user_id: str, key_id: str) -> bool:
+        """Revoke one of ``user_id``'s keys; False when they have no such active key."""
+        key = self.store.find_by_id(key_id)
+        if key is None or key.user_id != user_id:
+            return False
+        return self.store.revoke(key_id)
+
+    def _held(self, key: ApiKey) -> ApiKey:
+        """``key`` as its user may use it now (``Unauthorized`` once they are disabled)."""
+        if key.user_id is None or self.user_scopes is None:
+            return key
+        allowed = self.user_scopes(key.user_id)
+        if allowed is None:
+            raise Unauthorized("this key's account is disabled", code="account_disabled")
+        asked = frozenset(ALL_SCOPES) if Scope.ADMIN in key.scopes else key.scopes
+        return dataclasses.replace(key, scopes=asked & allowed)
 
     def list(self) -> list[ApiKey]:
         """Every stored key, revoked ones included (never their secrets)."""
@@ -126,8 +179,9 @@ class KeyRing:
             raise Unauthorized("unknown API key", code="invalid_key")
         if key.revoked_at is not None:
             raise Unauthorized("this API key has been revoked", code="revoked_key")
+        held = self._held(key)
         self._note_use(key)
-        return key
+        return held
 
     def _note_use(self, key: ApiKey) -> None:
         """Record when ``key`` was last used, at most once per ``LAST_USED_RESOLUTION``."""
@@ -142,7 +196,12 @@ class KeyRing:
         key = self.store.find_by_id(key_id) if key_id != self.ADMIN_KEY_ID else None
         if key is None or key.revoked_at is not None:
             raise Unauthorized("your session has ended; sign in again", code="session_expired")
-        return key
+        try:
+            return self._held(key)
+        except Unauthorized:
+            raise Unauthorized(
+                "your session has ended; sign in again", code="session_expired"
+            ) from None
 
     def session_version(self, key_id: str) -> str:
         """What a session remembers of its key: for ``GIFDIST_ADMIN_KEY``, a digest of
@@ -196,6 +255,9 @@ class InMemoryKeyStore:
 
     def list(self) -> list[ApiKey]:
         return sorted((k for k, _ in self._keys.values()), key=lambda k: k.created_at)
+
+    def list_for_user(self, user_id: str) -> builtins.list[ApiKey]:
+        return [key for key in self.list() if key.user_id == user_id]
 
     def revoke(self, key_id: str) -> bool:
         found = self._keys.get(key_id)

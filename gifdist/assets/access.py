@@ -26,7 +26,9 @@ class AccessPolicy:
 
     def may_manage(self, key: ApiKey | None, record: AssetRecord) -> bool:
         """The uploader and admins may edit, sign, link and read the stats of a GIF."""
-        return self.sees_everything(key) or (key is not None and record.owner_key_id == key.key_id)
+        return self.sees_everything(key) or (
+            key is not None and record.owner_key_id == key.owner_id
+        )
 
     def check_view(self, key: ApiKey | None, record: AssetRecord) -> None:
         """Anyone with a key sees public GIFs; a pending, flagged, rejected or private
@@ -54,13 +56,13 @@ class AccessPolicy:
         """The assets whose stats ``key`` may see: None (all) for admins and local use."""
         if key is None or self.sees_everything(key):
             return None
-        return self._owned_asset_ids(key.key_id)
+        return self._owned_asset_ids(key.owner_id)
 
     def library_owner(self, key: ApiKey | None) -> str | None:
         """Whose GIFs a library listing shows: None (everyone's) for admins."""
-        return None if key is None or self.sees_everything(key) else key.key_id
+        return None if key is None or self.sees_everything(key) else key.owner_id
 
     def usage_scope(self, key: ApiKey | None) -> str | None:
         """Whose GIF API usage ``key`` may read: None (every client's) for admins,
         otherwise the calls made with that key only."""
-        return self.library_owner(key)
+        return None if key is None or self.sees_everything(key) else key.key_id

@@ -65,8 +65,10 @@ class Uploads:
         on_approved: list[Callable[[str], None]] | None = None,
         decode_slots: DecodeSlots | None = None,
         on_created: Callable[[str], None] | None = None,
+        check_quota: Callable[[ApiKey, int], None] | None = None,
     ) -> None:
         self.store = store
+        self._check_quota = check_quota
         self.decode_slots = decode_slots
         self.blobs = blobs
         self.rules = rules
@@ -115,7 +117,7 @@ class Uploads:
         return self.ingest(sink, meta, owner)
 
     def _ingest(self, sink: UploadSink, meta: AssetMetadata, owner: ApiKey | None) -> UploadResult:
-        owner_id = owner.key_id if owner else None
+        owner_id = owner.owner_id if owner else None
         try:
             sha256 = sink.finish()
             if sink.size == 0:
@@ -128,6 +130,8 @@ class Uploads:
             existing = self.store.get_for_owner(sha256, owner_id)
             if existing is not None:
                 return UploadResult(existing, created=False)
+            if owner is not None and self._check_quota is not None:
+                self._check_quota(owner, sink.size)  # before the bytes are stored
             with span("upload.inspect_gif"):
                 info = inspect_gif(sink.path, self.rules.gif_limits, slots=self.decode_slots)
             with span("storage.put", sha256=sha256):

@@ -14,7 +14,9 @@ from gifdist.cli.output import console, err
 
 owners_app = typer.Typer()
 
-OwnerOpt = Annotated[str, typer.Option("--owner", help="The key id (see `keys list`).")]
+OwnerOpt = Annotated[
+    str, typer.Option("--owner", help="A user id (see `users list`) or an operator key id.")
+]
 
 
 def _items_progress() -> Progress:

@@ -18,6 +18,7 @@ from gifdist.cli import (
     serve,
     stats,
     upload,
+    users,
 )
 from gifdist.cli.errors import HandledGroup
 
@@ -41,6 +42,7 @@ app.add_typer(audit.audit_app, name="audit")
 app.add_typer(search.search_app, name="search")
 app.add_typer(renditions.renditions_app, name="renditions")
 app.add_typer(db.db_app, name="db")
+app.add_typer(users.users_app, name="users")
 
 
 def main() -> None:

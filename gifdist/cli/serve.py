@@ -139,7 +139,8 @@ def _prepare_and_announce(
     service = Service(settings)
     try:
         secret = ensure_initial_key(
-            service.keys, admin_key_configured=settings.admin_key is not None
+            service.keys,
+            admin_key_configured=settings.admin_key is not None or service.users.store.count() > 0,
         )
         unused = secret is None and settings.admin_key is None and not service.keys.store.any_used()
         database = service.engine.url.render_as_string(hide_password=True)

@@ -82,7 +82,7 @@ class ShareLinks:
             meta.title,
             list(meta.tags),
             via=platform,
-            created_by=owner.key_id if owner else None,
+            created_by=owner.owner_id if owner else None,
             slug=controls.slug,
             expires_at=controls.expires_at,
             max_clicks=controls.max_clicks,

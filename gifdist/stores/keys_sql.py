@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ class SqlKeyStore:
                     scopes=" ".join(sorted(s.value for s in key.scopes)),
                     created_at=key.created_at,
                     revoked_at=key.revoked_at,
+                    user_id=key.user_id,
                 )
             )
 
@@ -50,6 +52,15 @@ class SqlKeyStore:
         with self.engine.connect() as conn:
             rows = conn.execute(select(api_keys).order_by(api_keys.c.created_at)).mappings()
             return [_key(row) for row in rows]
+
+    def list_for_user(self, user_id: str) -> builtins.list[ApiKey]:
+        query = (
+            select(api_keys)
+            .where(api_keys.c.user_id == user_id)
+            .order_by(api_keys.c.created_at, api_keys.c.key_id)
+        )
+        with self.engine.connect() as conn:
+            return [_key(row) for row in conn.execute(query).mappings()]
 
     def revoke(self, key_id: str) -> bool:
         with self.engine.begin() as conn:
@@ -86,6 +97,7 @@ def _key(row: Any) -> ApiKey:
         created_at=_aware(row["created_at"]),
         revoked_at=_aware(row["revoked_at"]) if row["revoked_at"] else None,
         last_used_at=_aware(row["last_used_at"]) if row["last_used_at"] else None,
+        user_id=row["user_id"],
     )
 
 

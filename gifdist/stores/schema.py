@@ -48,6 +48,42 @@ api_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
     Column("last_used_at", DateTime(timezone=True), nullable=True),
+    # the user the key belongs to; NULL for operator keys
+    Column("user_id", String(32), nullable=True, index=True),
+)
+
+# People. ``username`` is the NFKC, case-folded form; ``session_epoch`` turns on every
+# change that must end the user's sessions (password, role, disable).
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", String(32), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
+    Column("session_epoch", String(32), nullable=False),
+    Column("totp_secret", String(64), nullable=True),
+    Column("totp_last_step", BigInteger, nullable=True),
+    Column("email", String(320), nullable=True, index=True),
+    Column("oidc_subject", String(255), nullable=True, unique=True),
+    Column("quota_bytes", BigInteger, nullable=True),
+    Column("quota_uploads_per_day", Integer, nullable=True),
+)
+
+# One-time invite and password-reset links, by the hash of their token.
+account_tokens = Table(
+    "account_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("role", String(16), nullable=True),
+    Column("user_id", String(32), nullable=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
 )
 
 # Content: bytes by SHA-256, stored, scanned and converted once whoever uploads them.

@@ -35,6 +35,7 @@ from gifdist.web.middleware.security_headers import HtmlSecurityHeaders
 from gifdist.web.middleware.slashes import install_slash_redirects
 from gifdist.web.middleware.telemetry import TelemetryMiddleware, add_metrics_route
 from gifdist.web.pages import (
+    account,
     asset,
     dashboard,
     gallery,
@@ -43,7 +44,6 @@ from gifdist.web.pages import (
     library,
     moderation,
     oembed,
-    signin,
     unlock,
     upload,
 )
@@ -56,7 +56,7 @@ log = logging.getLogger("gifdist.web")
 
 # one module per page (gifdist/web/pages/), each with its router
 PAGES = (
-    signin,
+    account,
     upload,
     library,
     dashboard,
@@ -127,7 +127,7 @@ def create_app(
         service.secret_key,
         secure=service.settings.base_url.startswith("https://"),
         store=SqlSessionStore(service.engine),
-        key_version=service.keys.session_version,
+        key_version=service.signin.session_version,
     )
     addresses = ClientAddresses.from_settings(
         service.settings.trusted_proxies, service.settings.client_ip_header

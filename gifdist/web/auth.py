@@ -32,7 +32,7 @@ async def authorise(request: Request, scope: Scope) -> ApiKey:
     if session is not None:
         if request.method not in SAFE_METHODS:
             check_csrf(session, request.headers.get("x-csrf-token"))
-        key = await run_in_threadpool(service.keys.by_id, session.key_id)
+        key = await run_in_threadpool(service.signin.principal, session.key_id)
     else:
         key = await run_in_threadpool(service.keys.verify, token)
     key.require(scope)

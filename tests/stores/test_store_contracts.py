@@ -192,6 +192,16 @@ def test_keys_are_found_by_hash_and_id_and_revoked_once(keys: KeyStore) -> None:
     assert keys.find_by_id("abc123").revoked_at is not None  # type: ignore[union-attr]
 
 
+def test_a_users_keys_are_listed_apart(keys: KeyStore) -> None:
+    now = datetime.now(UTC)
+    keys.add(ApiKey("k1", "a", frozenset({Scope.READ}), now, user_id="u1"), hash_key("s1"))
+    keys.add(ApiKey("k2", "b", frozenset({Scope.READ}), now, user_id="u2"), hash_key("s2"))
+    keys.add(ApiKey("k3", "op", frozenset({Scope.ADMIN}), now), hash_key("s3"))
+    assert [k.key_id for k in keys.list_for_user("u1")] == ["k1"]
+    assert keys.find_by_id("k2").user_id == "u2"  # type: ignore[union-attr]
+    assert keys.list_for_user("nobody") == []
+
+
 def test_one_report_per_reporter_counted_since_a_time(reports: ReportStore) -> None:
     before = datetime.now(UTC) - timedelta(seconds=5)
     assert reports.add("a1", "r1", "spam")

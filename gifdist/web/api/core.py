@@ -17,6 +17,7 @@ from gifdist.errors import InvalidInput, NotFound
 from gifdist.media.rendition_store import renditions_json
 from gifdist.search import MAX_REPORT_DAYS
 from gifdist.sharelinks.controls import parse_controls
+from gifdist.web.api.accounts import router as accounts_router
 from gifdist.web.api.admin import router as admin_router
 from gifdist.web.api.manage import router as manage_router
 from gifdist.web.api.moderation import router as moderation_router
@@ -27,6 +28,7 @@ router = APIRouter(prefix="/api/v1")
 router.include_router(moderation_router)
 router.include_router(admin_router)
 router.include_router(manage_router)
+router.include_router(accounts_router)
 
 
 class LinkRequest(BaseModel):
