@@ -29,7 +29,7 @@ def sign_in(page: Any, server: RunningServer, path: str) -> None:
     # a GIF not yet public is a 404 to a signed-out visitor: sign in first, then go there
     page.goto(f"{server.base}/signin?next={quote(path, safe='')}")
     page.fill("#key", SERVER_KEY)
-    page.click("main button[type=submit]")
+    page.press("#key", "Enter")
     page.wait_for_url(f"{server.base}{path}")
 
 
@@ -51,7 +51,7 @@ def test_owner_shares_edits_makes_a_qr_code_and_deletes(
     with browser_page(user_agent=PERSON_USER_AGENT) as (page, errors):
         page.goto(f"{server.base}/upload")
         page.fill("#key", SERVER_KEY)
-        page.click("main button[type=submit]")
+        page.press("#key", "Enter")
         page.wait_for_url(f"{server.base}/upload")
         assert "Signed in as" in page.inner_text("header")
 
