@@ -16,7 +16,14 @@ from sqlalchemy import Engine, Select, Table, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from typing_extensions import Unpack
 
-from gifdist.analytics.tracker import COUNTED_AUDIENCES, AnalyticsEvent, EventType, Key, Platform
+from gifdist.analytics.tracker import (
+    COUNTED_AUDIENCES,
+    AnalyticsEvent,
+    EventType,
+    Key,
+    Platform,
+    top_by_metric,
+)
 from gifdist.stores.schema import analytics_events, analytics_rollups, analytics_totals
 
 HOUR_MS = 3_600_000
@@ -213,6 +220,10 @@ class SqlAnalyticsStore:
             for asset, kind, n in conn.execute(query):
                 found.setdefault(asset, Counter())[kind] += int(n)
         return found
+
+    def top_assets(self, metric: str, limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` best assets by ``metric`` over all time (ties by asset id)."""
+        return top_by_metric(self.asset_totals(), metric, limit)
 
     def hourly_counts(
         self, event_types: Sequence[str], since_hour: int
