@@ -114,7 +114,9 @@ class Service:
         )
         self.signing = SignedDelivery(make_signer(settings, self.secret_key), self.access, settings)
         self.links = ShareLinkGenerator(settings.base_url, store=SqlShareLinkStore(self.engine))
-        self.analytics_store = SqlAnalyticsStore(self.engine)
+        self.analytics_store = SqlAnalyticsStore(
+            self.engine, raw_events=settings.analytics_raw_events
+        )
         self.tracker = AnalyticsTracker(self.analytics_store)
         self.stats = StatsReporter(self.analytics_store)
         self.search = SearchCatalog(

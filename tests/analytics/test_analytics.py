@@ -249,7 +249,8 @@ def random_events(n: int, seed: int = 3) -> list[AnalyticsEvent]:
 
 def test_sql_store_answers_like_the_in_memory_store(engine: Engine) -> None:
     events = random_events(3000)
-    memory, sql = AnalyticsTracker(), AnalyticsTracker(SqlAnalyticsStore(engine))
+    memory = AnalyticsTracker()
+    sql = AnalyticsTracker(SqlAnalyticsStore(engine, raw_events=True))
     memory.store.record(events)
     for start in range(0, len(events), 700):  # several batches hit the same rollup rows
         sql.store.record(events[start : start + 700])
@@ -289,7 +290,7 @@ def test_sql_store_time_windows_series_and_clear(engine: Engine) -> None:
 
 
 def test_retention_removes_old_raw_events_but_keeps_rollups(engine: Engine) -> None:
-    store = SqlAnalyticsStore(engine)
+    store = SqlAnalyticsStore(engine, raw_events=True)
     tracker = AnalyticsTracker(store)
     now = datetime.now(UTC)
     tracker.track_event("a", EventType.VIEW, timestamp=now - timedelta(days=100))
@@ -483,7 +484,7 @@ def test_far_future_beacon_is_refused() -> None:
 
 
 def test_sql_batch_is_one_transaction(engine: Engine) -> None:
-    store = SqlAnalyticsStore(engine)
+    store = SqlAnalyticsStore(engine, raw_events=True)
     good = event()
     duplicate = dataclasses.replace(good)
     with pytest.raises(IntegrityError):  # the same event id twice: the whole batch fails
