@@ -21,14 +21,11 @@ from sqlalchemy import (
     Engine,
     Select,
     Table,
-    bindparam,
     delete,
     func,
     insert,
     select,
-    tuple_,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from typing_extensions import Unpack
 
 from gifdist.analytics.sketches import merged, union_estimate
@@ -51,14 +48,6 @@ HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
 SketchKey = tuple[int, str, str, str, str]  # (day, asset, link or '', event type, audience)
 _SKETCH_KEYS = ["day", "asset_id", "short_code", "event_type", "audience"]
-
-
-def _upsert_adding(dialect: Any, table: Table, keys: list[str]) -> Any:
-    """``INSERT … ON CONFLICT (keys) DO UPDATE SET count = count + excluded.count``."""
-    stmt = dialect.insert(table)
-    return stmt.on_conflict_do_update(
-        index_elements=keys, set_={"count": table.c.count + stmt.excluded.count}
-    )
 
 
 _Query = TypeVar("_Query", bound=Select[Any])
@@ -118,10 +107,10 @@ class SqlAnalyticsStore:
         rollups: Counter[tuple[int, str, str, str, str, str]] = Counter()
         visitors: dict[SketchKey, set[str]] = {}
         for e in events:
-            ts = _ms(e.timestamp)
-            code, kind, audience = e.short_code or "", e.event_type.value, e.audience
-            rollups[(ts // HOUR_MS, e.asset_id, code, e.platform.value, kind, audience)] += 1
-            if e.visitor is not None and audience in COUNTED_AUDIENCES:
+            ts = int(e.timestamp.timestamp() * 1000)
+            code, kind, audience = e.short_code or "", e.event_type._value_, e.audience
+            rollups[(ts // HOUR_MS, e.asset_id, code, e.platform._value_, kind, audience)] += 1
+            if e.visitor is not None and (audience == "person" or audience == "bot"):
                 key = (ts // DAY_MS, e.asset_id, code, kind, audience)
                 visitors.setdefault(key, set()).add(e.visitor)
         totals: Counter[tuple[str, str]] = Counter()
@@ -129,27 +118,15 @@ class SqlAnalyticsStore:
             if audience in COUNTED_AUDIENCES:
                 totals[(asset, kind)] += count
         with self.engine.begin() as conn:
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            # PostgreSQL locks rows as it upserts: in key order, two writers cannot deadlock
+            ordered = sorted if conn.dialect.name == "postgresql" else list
             if self.raw_events:
                 conn.execute(insert(analytics_events), [_raw_row(e) for e in events])
-            keys = ["hour", "asset_id", "short_code", "platform", "event_type", "audience"]
-            conn.execute(
-                _upsert_adding(dialect, analytics_rollups, keys),
-                [
-                    dict(zip([*keys, "count"], (*key, n), strict=True))
-                    for key, n in sorted(rollups.items())
-                ],
-            )
+            _execute_many(conn, _ROLLUP_UPSERT, [(*k, n) for k, n in ordered(rollups.items())])
             if totals:
-                conn.execute(
-                    _upsert_adding(dialect, analytics_totals, ["asset_id", "event_type"]),
-                    [
-                        {"asset_id": asset, "event_type": kind, "count": n}
-                        for (asset, kind), n in sorted(totals.items())
-                    ],
-                )
+                _execute_many(conn, _TOTAL_UPSERT, [(*k, n) for k, n in ordered(totals.items())])
             if visitors:
-                _merge_sketches(conn, dialect, visitors)
+                _merge_sketches(conn, visitors)
 
     def counts(self, **scope: Unpack[EventScope]) -> Counter[Key]:
         r = analytics_rollups.c
@@ -371,49 +348,68 @@ def _raw_row(e: AnalyticsEvent) -> dict[str, Any]:
     }
 
 
-def _merge_sketches(conn: Connection, dialect: Any, visitors: dict[SketchKey, set[str]]) -> None:
+_ROLLUP_UPSERT = (
+    "INSERT INTO analytics_rollups (hour, asset_id, short_code, platform, event_type, "
+    "audience, count) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hour, asset_id, short_code, "
+    "platform, event_type, audience) DO UPDATE SET count = analytics_rollups.count + "
+    "excluded.count"
+)
+_TOTAL_UPSERT = (
+    "INSERT INTO analytics_totals (asset_id, event_type, count) VALUES (?, ?, ?) "
+    "ON CONFLICT (asset_id, event_type) DO UPDATE SET count = analytics_totals.count + "
+    "excluded.count"
+)
+_SKETCH_PLACEHOLDER = (
+    "INSERT INTO analytics_visitor_sketches (day, asset_id, short_code, event_type, audience, "
+    "sketch) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+_SKETCH_UPSERT = (
+    "INSERT INTO analytics_visitor_sketches (day, asset_id, short_code, event_type, audience, "
+    "sketch) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, asset_id, short_code, event_type, "
+    "audience) DO UPDATE SET sketch = excluded.sketch"
+)
+
+
+def _execute_many(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """One statement for many rows through the driver (``?`` placeholders; SQLAlchemy's
+    per-row parameter processing costs more than the database's work here)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        sql = sql.replace("?", "%s")
+    conn.exec_driver_sql(sql, rows)
+
+
+def _merge_sketches(conn: Connection, visitors: dict[SketchKey, set[str]]) -> None:
     """Add ``visitors`` to the stored sketches of their keys, under row locks.
 
-    Missing rows are created first (empty), so that every key's row can be locked
-    (``FOR UPDATE`` on PostgreSQL; SQLite holds the database's write lock already)
-    before it is read, merged and written back: two writers never lose each other's
-    visitors.
+    On PostgreSQL missing rows are created first (empty) and every row of the batch's
+    days and assets is locked ``FOR UPDATE`` before it is read, merged and written back,
+    so two writers never lose each other's visitors; on SQLite the transaction already
+    holds the database's write lock (the rollups were written first).
     """
     k = analytics_visitor_sketches.c
     keys = sorted(visitors)
-    conn.execute(
-        dialect.insert(analytics_visitor_sketches).on_conflict_do_nothing(),
-        [dict(zip(_SKETCH_KEYS, key, strict=True), sketch=b"") for key in keys],
-    )
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        _execute_many(conn, _SKETCH_PLACEHOLDER, [(*key, b"") for key in keys])
+    days = sorted({key[0] for key in keys})
+    assets = sorted({key[1] for key in keys})
+    wanted = set(keys)
     stored: dict[SketchKey, bytes] = {}
-    columns = tuple_(k.day, k.asset_id, k.short_code, k.event_type, k.audience)
-    for start in range(0, len(keys), 500):
+    for start in range(0, len(assets), 500):
         query = select(k.day, k.asset_id, k.short_code, k.event_type, k.audience, k.sketch).where(
-            columns.in_(keys[start : start + 500])
+            k.day.in_(days), k.asset_id.in_(assets[start : start + 500])
         )
-        if conn.dialect.name == "postgresql":
-            query = query.order_by(*columns.clauses).with_for_update()
+        if postgres:
+            query = query.order_by(k.day, k.asset_id, k.short_code, k.event_type, k.audience)
+            query = query.with_for_update()
         for day, asset, code, kind, audience, blob in conn.execute(query):
-            stored[(int(day), asset, code, kind, audience)] = bytes(blob)
-    conn.execute(
-        analytics_visitor_sketches.update()
-        .where(
-            k.day == bindparam("b_day"),
-            k.asset_id == bindparam("b_asset"),
-            k.short_code == bindparam("b_code"),
-            k.event_type == bindparam("b_type"),
-            k.audience == bindparam("b_audience"),
-        )
-        .values(sketch=bindparam("b_sketch")),
-        [
-            {
-                "b_day": key[0],
-                "b_asset": key[1],
-                "b_code": key[2],
-                "b_type": key[3],
-                "b_audience": key[4],
-                "b_sketch": merged(stored.get(key) or None, visitors[key]),
-            }
-            for key in keys
-        ],
+            key = (int(day), asset, code, kind, audience)
+            if key in wanted and blob:
+                stored[key] = bytes(blob)
+    _execute_many(
+        conn,
+        _SKETCH_UPSERT,
+        [(*key, merged(stored.get(key), visitors[key])) for key in keys],
     )
