@@ -38,6 +38,8 @@ from gifdist.analytics.tracker import (
     top_by_metric,
 )
 from gifdist.stores.schema import (
+    analytics_asset_days,
+    analytics_asset_hours,
     analytics_events,
     analytics_rollups,
     analytics_totals,
@@ -79,7 +81,7 @@ def _narrowed(selected: _Query, table: Table, **scope: Unpack[EventScope]) -> _Q
     if start is not None or end is not None:
         moment, scale = (
             (c.hour, HOUR_MS)
-            if table is analytics_rollups
+            if table is analytics_rollups or table is analytics_asset_hours
             else (c.day, DAY_MS)
             if table is analytics_visitor_sketches
             else (c.ts_ms, 1)
@@ -114,21 +116,30 @@ class SqlAnalyticsStore:
                 key = (ts // DAY_MS, e.asset_id, code, kind, audience)
                 visitors.setdefault(key, set()).add(e.visitor)
         totals: Counter[tuple[str, str]] = Counter()
-        for (_hour, asset, _code, _platform, kind, audience), count in rollups.items():
-            if audience in COUNTED_AUDIENCES:
+        days: Counter[tuple[str, int, str, str, str]] = Counter()
+        hours: Counter[tuple[str, int, str]] = Counter()
+        for (hour, asset, _code, platform, kind, audience), count in rollups.items():
+            days[(asset, hour // 24, platform, kind, audience)] += count
+            if audience == "person" or audience == "bot":
                 totals[(asset, kind)] += count
+                hours[(asset, hour, kind)] += count
         with self.engine.begin() as conn:
             # PostgreSQL locks rows as it upserts: in key order, two writers cannot deadlock
             ordered = sorted if conn.dialect.name == "postgresql" else list
             if self.raw_events:
                 conn.execute(insert(analytics_events), [_raw_row(e) for e in events])
             _execute_many(conn, _ROLLUP_UPSERT, [(*k, n) for k, n in ordered(rollups.items())])
-            if totals:
-                _execute_many(conn, _TOTAL_UPSERT, [(*k, n) for k, n in ordered(totals.items())])
+            _execute_many(conn, _DAY_UPSERT, [(*k, n) for k, n in ordered(days.items())])
+            _execute_many(conn, _HOUR_UPSERT, [(*k, n) for k, n in ordered(hours.items())])
+            _execute_many(conn, _TOTAL_UPSERT, [(*k, n) for k, n in ordered(totals.items())])
             if visitors:
                 _merge_sketches(conn, visitors)
 
     def counts(self, **scope: Unpack[EventScope]) -> Counter[Key]:
+        """Counted events per (platform, event type) in the scope."""
+        if scope.get("short_code") is None:
+            found = self._asset_sum(["platform", "event_type"], True, scope)
+            return Counter({(str(p), str(t)): n for (p, t), n in found.items()})
         r = analytics_rollups.c
         query = (
             select(r.platform, r.event_type, func.sum(r.count))
@@ -138,6 +149,33 @@ class SqlAnalyticsStore:
         query = _narrowed(query, analytics_rollups, **scope)
         with self.engine.connect() as conn:
             return Counter({(p, t): int(n) for p, t, n in conn.execute(query)})
+
+    def _asset_sum(
+        self, group: list[str], counted: bool, scope: EventScope
+    ) -> Counter[tuple[Any, ...]]:
+        """Sums by ``group`` over assets (no link): whole days from the day table, the
+        hours at the window's edges from the rollups."""
+        found: Counter[tuple[Any, ...]] = Counter()
+        with self.engine.connect() as conn:
+            for table, low, high in _window_parts(scope.get("start"), scope.get("end")):
+                c = table.c
+                moment = c.day if table is analytics_asset_days else c.hour
+                query = select(*(c[g] for g in group), func.sum(c.count)).group_by(
+                    *(c[g] for g in group)
+                )
+                if counted:
+                    query = query.where(c.audience.in_(sorted(COUNTED_AUDIENCES)))
+                if scope.get("asset_id") is not None:
+                    query = query.where(c.asset_id == scope.get("asset_id"))
+                if scope.get("asset_ids") is not None:
+                    query = query.where(c.asset_id.in_(list(scope.get("asset_ids") or ())))
+                if low is not None:
+                    query = query.where(moment >= low)
+                if high is not None:
+                    query = query.where(moment <= high)
+                for *key, n in conn.execute(query):
+                    found[tuple(key)] += int(n)
+        return found
 
     def link_asset(self, short_code: str) -> str | None:
         """The asset of the earliest counted events that named ``short_code``."""
@@ -154,6 +192,8 @@ class SqlAnalyticsStore:
 
     def audiences(self, **scope: Unpack[EventScope]) -> dict[str, int]:
         """Events per audience (person, bot, crawler, orphan), crawlers included."""
+        if scope.get("short_code") is None:
+            return {str(a): n for (a,), n in self._asset_sum(["audience"], False, scope).items()}
         r = analytics_rollups.c
         query = select(r.audience, func.sum(r.count)).group_by(r.audience)
         query = _narrowed(query, analytics_rollups, **scope)
@@ -231,15 +271,11 @@ class SqlAnalyticsStore:
     ) -> list[tuple[str, int, int]]:
         """(asset, epoch hour, count) for ``event_types`` since ``since_hour``, counted
         audiences only: what trending reads."""
-        r = analytics_rollups.c
+        h = analytics_asset_hours.c
         query = (
-            select(r.asset_id, r.hour, func.sum(r.count))
-            .where(
-                r.audience.in_(sorted(COUNTED_AUDIENCES)),
-                r.event_type.in_(list(event_types)),
-                r.hour >= since_hour,
-            )
-            .group_by(r.asset_id, r.hour)
+            select(h.asset_id, h.hour, func.sum(h.count))
+            .where(h.event_type.in_(list(event_types)), h.hour >= since_hour)
+            .group_by(h.asset_id, h.hour)
         )
         with self.engine.connect() as conn:
             return [(str(a), int(h), int(n)) for a, h, n in conn.execute(query)]
@@ -254,16 +290,16 @@ class SqlAnalyticsStore:
         end: datetime,
         interval: str = "hour",
     ) -> list[dict[str, object]]:
-        """Counts per hour or day between ``start`` and ``end`` (UTC buckets)."""
-        r = analytics_rollups.c
-        query = (
-            select(r.hour, r.event_type, func.sum(r.count))
-            .where(r.audience.in_(sorted(COUNTED_AUDIENCES)))
-            .group_by(r.hour, r.event_type)
-        )
+        """Counts per hour or day between ``start`` and ``end`` (UTC buckets); without a
+        link from the per-asset hours, with one from the rollups."""
+        table = analytics_rollups if short_code is not None else analytics_asset_hours
+        r = table.c
+        query = select(r.hour, r.event_type, func.sum(r.count)).group_by(r.hour, r.event_type)
+        if table is analytics_rollups:
+            query = query.where(r.audience.in_(sorted(COUNTED_AUDIENCES)))
         query = _narrowed(
             query,
-            analytics_rollups,
+            table,
             asset_id=asset_id,
             asset_ids=asset_ids,
             short_code=short_code,
@@ -318,6 +354,8 @@ class SqlAnalyticsStore:
                 analytics_events,
                 analytics_rollups,
                 analytics_totals,
+                analytics_asset_days,
+                analytics_asset_hours,
                 analytics_visitor_sketches,
             ):
                 stmt = delete(table)
@@ -359,6 +397,16 @@ _TOTAL_UPSERT = (
     "ON CONFLICT (asset_id, event_type) DO UPDATE SET count = analytics_totals.count + "
     "excluded.count"
 )
+_DAY_UPSERT = (
+    "INSERT INTO analytics_asset_days (asset_id, day, platform, event_type, audience, count) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (asset_id, day, platform, event_type, audience) "
+    "DO UPDATE SET count = analytics_asset_days.count + excluded.count"
+)
+_HOUR_UPSERT = (
+    "INSERT INTO analytics_asset_hours (asset_id, hour, event_type, count) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (asset_id, hour, event_type) DO UPDATE SET count = "
+    "analytics_asset_hours.count + excluded.count"
+)
 _SKETCH_PLACEHOLDER = (
     "INSERT INTO analytics_visitor_sketches (day, asset_id, short_code, event_type, audience, "
     "sketch) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
@@ -368,6 +416,25 @@ _SKETCH_UPSERT = (
     "sketch) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, asset_id, short_code, event_type, "
     "audience) DO UPDATE SET sketch = excluded.sketch"
 )
+
+
+def _window_parts(
+    start: datetime | None, end: datetime | None
+) -> list[tuple[Table, int | None, int | None]]:
+    """Where a windowed sum over assets reads: (table, first, last) with days for the day
+    table and hours for the rollups; the window is hour-precise as the rollups are."""
+    low = _ms(start) // HOUR_MS if start is not None else None
+    high = _ms(end) // HOUR_MS if end is not None else None
+    first = -(-low // 24) if low is not None else None  # the first whole day
+    last = (high + 1) // 24 - 1 if high is not None else None  # the last whole day
+    if first is not None and last is not None and first > last:
+        return [(analytics_rollups, low, high)]
+    parts: list[tuple[Table, int | None, int | None]] = [(analytics_asset_days, first, last)]
+    if low is not None and first is not None and low < first * 24:
+        parts.append((analytics_rollups, low, first * 24 - 1))
+    if high is not None and last is not None and high > last * 24 + 23:
+        parts.append((analytics_rollups, (last + 1) * 24, high))
+    return parts
 
 
 def _execute_many(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:

@@ -1,19 +1,22 @@
-"""Unique visitors as HyperLogLog sketches in SQL: merged across flushes and writers,
-counted per UTC day, backfilled from raw events by migration 0009."""
+"""The aggregates of migration 0009 in SQL: unique visitors as HyperLogLog sketches
+(merged across flushes and writers, counted per UTC day, backfilled from raw events)
+and the per-asset day and hour tables that windows and series read."""
 
 from __future__ import annotations
 
+import random
 import threading
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, func, insert, select
 
 from gifdist.analytics import AnalyticsTracker, EventType, Platform
 from gifdist.analytics.sketches import merged, union_estimate
 from gifdist.stores.analytics_sql import SqlAnalyticsStore
 from gifdist.stores.database import create_database_engine
 from gifdist.stores.migrate import upgrade_database
-from gifdist.stores.schema import analytics_events
+from gifdist.stores.schema import analytics_events, analytics_rollups
 
 NOON = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
@@ -89,12 +92,81 @@ def test_migration_0009_builds_sketches_from_kept_raw_events(database_url: str) 
             }
             for n in range(60)
         ]
+        rollups = [
+            {
+                "hour": int(NOON.timestamp()) // 3600 + h,
+                "asset_id": "a",
+                "short_code": code,
+                "platform": "web",
+                "event_type": "view",
+                "audience": "person",
+                "count": 5,
+            }
+            for h in (0, 1, 30)
+            for code in ("", "Ab12Cd34")
+        ]
         with engine.begin() as conn:
             conn.execute(insert(analytics_events), rows)
+            conn.execute(insert(analytics_rollups), rollups)
         upgrade_database(engine)
         store = SqlAnalyticsStore(engine)
+        assert store.counts(asset_id="a") == Counter({("web", "view"): 30})
+        assert store.counts(asset_id="a", start=NOON + timedelta(hours=2)) == Counter(
+            {("web", "view"): 10}
+        )
+        series = store.series(asset_id="a", start=NOON, end=NOON + timedelta(days=2))
+        assert [row["views"] for row in series] == [10, 10, 10]
         # people: v0..v19 on both days (n % 2 picks the day: 10 of each parity per day)
         assert store.unique_visitors(asset_id="a") == 20
         assert store.unique_counts(asset_id="a") == {"view": 20}
     finally:
         engine.dispose()
+
+
+def _rollup_counts(engine: Engine, asset: str, low: int, high: int) -> Counter[tuple[str, str]]:
+    r = analytics_rollups.c
+    query = (
+        select(r.platform, r.event_type, func.sum(r.count))
+        .where(r.asset_id == asset, r.hour >= low, r.hour <= high)
+        .where(r.audience.in_(["person", "bot"]))
+        .group_by(r.platform, r.event_type)
+    )
+    with engine.connect() as conn:
+        return Counter({(p, t): int(n) for p, t, n in conn.execute(query)})
+
+
+def test_windows_read_whole_days_and_edge_hours_like_the_rollups(engine: Engine) -> None:
+    rng = random.Random(3)
+    store = SqlAnalyticsStore(engine)
+    start = datetime(2026, 11, 10, tzinfo=UTC)
+    batch = [
+        AnalyticsTracker.make_event(
+            rng.choice(["a", "b"]),
+            rng.choice([EventType.VIEW, EventType.PLAY, EventType.CLICK]),
+            rng.choice(list(Platform)),
+            rng.choice([None, "Ab12Cd34"]),
+            timestamp=start + timedelta(minutes=rng.randint(0, 6 * 24 * 60)),
+            audience=rng.choice(["person", "person", "bot", "crawler"]),
+        )
+        for _ in range(3000)
+    ]
+    store.record(batch[:1500])
+    store.record(batch[1500:])
+    first_hour = int(start.timestamp()) // 3600
+    for _ in range(25):
+        low = first_hour + rng.randint(-5, 6 * 24)
+        high = low + rng.randint(0, 4 * 24)
+        window = {
+            "start": datetime.fromtimestamp(low * 3600 + rng.randint(0, 3599), UTC),
+            "end": datetime.fromtimestamp(high * 3600 + rng.randint(0, 3599), UTC),
+        }
+        assert store.counts(asset_id="a", **window) == _rollup_counts(engine, "a", low, high)
+        series = store.series(asset_id="a", interval="hour", **window)
+        assert sum(int(row["views"]) for row in series) == sum(  # type: ignore[call-overload]
+            n for (_p, kind), n in _rollup_counts(engine, "a", low, high).items() if kind == "view"
+        )
+    everything = store.audiences(asset_ids=["a", "b"])
+    assert sum(everything.values()) == 3000 and set(everything) == {"person", "bot", "crawler"}
+    assert store.counts() == _rollup_counts(engine, "a", 0, 10**9) + _rollup_counts(
+        engine, "b", 0, 10**9
+    )

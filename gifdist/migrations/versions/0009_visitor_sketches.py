@@ -1,8 +1,11 @@
-"""unique-visitor sketches per day, asset, link, event type and audience; backfilled
+"""asset day and hour aggregates, unique-visitor sketches; backfilled
 
 Revision ID: 0009
 Revises: 0007
 Create Date: 2026-12-01 13:10:00
+
+Asset reports read whole days from ``analytics_asset_days`` and an asset's series from
+``analytics_asset_hours`` instead of every (hour, link, platform, audience) rollup.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ DAY_MS = 86_400_000
 
 
 def upgrade() -> None:
+    _asset_aggregates()
     table = op.create_table(
         "analytics_visitor_sketches",
         sa.Column("day", sa.BigInteger(), primary_key=True),
@@ -37,6 +41,38 @@ def upgrade() -> None:
         ["short_code", "day"],
     )
     _backfill(table)
+
+
+def _asset_aggregates() -> None:
+    """Per asset and day (all audiences) and per asset and hour (counted ones), from the
+    hourly rollups."""
+    op.create_table(
+        "analytics_asset_days",
+        sa.Column("asset_id", sa.String(64), primary_key=True),
+        sa.Column("day", sa.BigInteger(), primary_key=True),
+        sa.Column("platform", sa.String(16), primary_key=True),
+        sa.Column("event_type", sa.String(8), primary_key=True),
+        sa.Column("audience", sa.String(8), primary_key=True),
+        sa.Column("count", sa.BigInteger(), nullable=False),
+    )
+    op.create_table(
+        "analytics_asset_hours",
+        sa.Column("asset_id", sa.String(64), primary_key=True),
+        sa.Column("hour", sa.BigInteger(), primary_key=True),
+        sa.Column("event_type", sa.String(8), primary_key=True),
+        sa.Column("count", sa.BigInteger(), nullable=False),
+    )
+    op.create_index("ix_analytics_asset_hours_hour", "analytics_asset_hours", ["hour"])
+    op.execute(
+        "INSERT INTO analytics_asset_days (asset_id, day, platform, event_type, audience, count) "
+        "SELECT asset_id, hour / 24, platform, event_type, audience, SUM(count) "
+        "FROM analytics_rollups GROUP BY asset_id, hour / 24, platform, event_type, audience"
+    )
+    op.execute(
+        "INSERT INTO analytics_asset_hours (asset_id, hour, event_type, count) "
+        "SELECT asset_id, hour, event_type, SUM(count) FROM analytics_rollups "
+        "WHERE audience IN ('person', 'bot') GROUP BY asset_id, hour, event_type"
+    )
 
 
 def _backfill(table: sa.Table) -> None:
@@ -72,3 +108,5 @@ def _backfill(table: sa.Table) -> None:
 
 def downgrade() -> None:
     op.drop_table("analytics_visitor_sketches")
+    op.drop_table("analytics_asset_hours")
+    op.drop_table("analytics_asset_days")
