@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -94,11 +93,27 @@ def _zero_filled(rows: list[dict[str, Any]], window: Window) -> list[dict[str, A
     series = []
     t = first
     while t <= window.series_end:
-        row = found.get(t.isoformat(), {"views": 0, "plays": 0, "clicks": 0})
-        counts = Counter(view=row["views"], play=row["plays"], click=row["clicks"])
-        series.append({"t": t.isoformat(), **metrics_from_counts(counts)})
+        stamp = t.isoformat()
+        row = found.get(stamp)
+        if row is None:
+            series.append({"t": stamp, **_EMPTY})
+        else:
+            views, plays, clicks = row["views"], row["plays"], row["clicks"]
+            series.append(
+                {
+                    "t": stamp,
+                    "views": views,
+                    "plays": plays,
+                    "clicks": clicks,
+                    "ctr": round(clicks / views * 100, 2) if views else 0.0,
+                    "play_rate": round(plays / views * 100, 2) if views else 0.0,
+                }
+            )
         t += step
     return series
+
+
+_EMPTY = {"views": 0, "plays": 0, "clicks": 0, "ctr": 0.0, "play_rate": 0.0}
 
 
 class StatsReporter:

@@ -49,7 +49,7 @@ from gifdist.stores.schema import (
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
 SketchKey = tuple[int, str, str, str, str]  # (day, asset, link or '', event type, audience)
-_SKETCH_KEYS = ["day", "asset_id", "short_code", "event_type", "audience"]
+_SERIES_SLOT = {"view": 0, "play": 1, "click": 2}
 
 
 _Query = TypeVar("_Query", bound=Select[Any])
@@ -307,16 +307,23 @@ class SqlAnalyticsStore:
             end=end,
         )
         step = 24 if interval == "day" else 1
-        buckets: dict[int, Counter[str]] = {}
+        buckets: dict[int, list[int]] = {}
         with self.engine.connect() as conn:
             for hour, kind, n in conn.execute(query):
-                buckets.setdefault(int(hour) // step * step, Counter())[kind] += int(n)
+                slot = _SERIES_SLOT.get(kind)
+                if slot is None:
+                    continue
+                key = int(hour) // step * step
+                counts = buckets.get(key)
+                if counts is None:
+                    counts = buckets[key] = [0, 0, 0]
+                counts[slot] += int(n)
         return [
             {
                 "t": datetime.fromtimestamp(h * 3600, UTC).isoformat(),
-                "views": c["view"],
-                "plays": c["play"],
-                "clicks": c["click"],
+                "views": c[0],
+                "plays": c[1],
+                "clicks": c[2],
             }
             for h, c in sorted(buckets.items())
         ]
