@@ -136,7 +136,7 @@ class Service:
             spill_path=settings.data_dir / "spill" / f"events-{os.getpid()}.jsonl",
         )
         self.background.append(self.events)  # started first, stopped (flushed) last
-        if settings.analytics_retention_days:
+        if settings.analytics_raw_events and settings.analytics_retention_days:
             self.background.append(
                 RetentionTask(self.analytics_store, days=settings.analytics_retention_days)
             )

@@ -30,6 +30,9 @@ AUDIENCES = ("person", "bot", "crawler", "orphan")
 COUNTED_AUDIENCES = frozenset({"person", "bot"})
 METRICS = ("views", "plays", "clicks", "ctr", "play_rate")
 Key = tuple[str, str]  # (platform, event_type)
+Cells = dict[str, list[int]]  # platform -> [views, plays, clicks, shares]
+_TYPES = tuple(t.value for t in EventType)
+_TYPE_SLOT = {kind: slot for slot, kind in enumerate(_TYPES)}
 # One raw event as kept in memory: id, asset, type, platform, time, link, audience,
 # visitor, metadata (the fields of ``AnalyticsEvent``, without an object per event).
 RawEvent = tuple[
@@ -39,7 +42,6 @@ RawEvent = tuple[
 
 _time = time.time
 _PLATFORM_ORDER = tuple(p.value for p in Platform)
-_SLOT = {"view": 0, "play": 1, "click": 2}
 
 
 def _rates(views: int, plays: int, clicks: int) -> dict[str, Any]:
@@ -73,8 +75,9 @@ class InMemoryAnalyticsStore:
 
     def __init__(self, *, max_events: int = 100_000) -> None:
         self._lock = threading.Lock()
-        self._by_asset: dict[str, dict[Key, int]] = {}
-        self._by_code: dict[str, dict[Key, int]] = {}
+        # asset (or link) -> platform -> counts by event type, in ``_TYPES`` order
+        self._by_asset: dict[str, Cells] = {}
+        self._by_code: dict[str, Cells] = {}
         # short code -> (hour, asset id) of its earliest counted event, as the SQL store orders
         self._code_asset: dict[str, tuple[int, str]] = {}
         self._events: deque[RawEvent] = deque(maxlen=max_events)
@@ -111,7 +114,7 @@ class InMemoryAnalyticsStore:
         else:
             stamp = clock[1] + "+00:00"
         event_id = f"{self._id_prefix}{next(self._id_counter)}"
-        key = (platform._value_, event_type._value_)
+        slot, kind = _TYPE_SLOT[event_type._value_], platform._value_
         with self._lock:  # add()'s work, inline: this is the library's ingest path
             self._events.append(
                 (
@@ -130,13 +133,19 @@ class InMemoryAnalyticsStore:
                 cells = self._by_asset.get(asset_id)
                 if cells is None:
                     cells = self._by_asset[asset_id] = {}
-                cells[key] = cells.get(key, 0) + 1
+                counts = cells.get(kind)
+                if counts is None:
+                    counts = cells[kind] = [0] * len(_TYPES)
+                counts[slot] += 1
                 self._changed.add(asset_id)
                 if short_code:
                     cells = self._by_code.get(short_code)
                     if cells is None:
                         cells = self._by_code[short_code] = {}
-                    cells[key] = cells.get(key, 0) + 1
+                    counts = cells.get(kind)
+                    if counts is None:
+                        counts = cells[kind] = [0] * len(_TYPES)
+                    counts[slot] += 1
                     hour = second // 3600
                     known = self._code_asset.get(short_code)
                     if known is None or (hour <= known[0] and (hour, asset_id) < known):
@@ -165,7 +174,7 @@ class InMemoryAnalyticsStore:
         event_id: str,
     ) -> None:
         """Count one validated event at ``moment`` (epoch seconds) and keep it."""
-        key = (platform._value_, event_type._value_)
+        slot, kind = _TYPE_SLOT[event_type._value_], platform._value_
         with self._lock:
             self._events.append(
                 (
@@ -184,16 +193,22 @@ class InMemoryAnalyticsStore:
                 cells = self._by_asset.get(asset_id)
                 if cells is None:
                     cells = self._by_asset[asset_id] = {}
-                cells[key] = cells.get(key, 0) + 1
+                counts = cells.get(kind)
+                if counts is None:
+                    counts = cells[kind] = [0] * len(_TYPES)
+                counts[slot] += 1
                 self._changed.add(asset_id)
                 if short_code:
-                    self._count_link(short_code, key, moment, asset_id)
+                    self._count_link(short_code, kind, slot, moment, asset_id)
 
-    def _count_link(self, code: str, key: Key, moment: float, asset_id: str) -> None:
+    def _count_link(self, code: str, kind: str, slot: int, moment: float, asset_id: str) -> None:
         cells = self._by_code.get(code)
         if cells is None:
             cells = self._by_code[code] = {}
-        cells[key] = cells.get(key, 0) + 1
+        counts = cells.get(kind)
+        if counts is None:
+            counts = cells[kind] = [0] * len(_TYPES)
+        counts[slot] += 1
         candidate = (int(moment // 3600), asset_id)
         known = self._code_asset.get(code)
         if known is None or candidate < known:
@@ -229,15 +244,20 @@ class InMemoryAnalyticsStore:
     ) -> Counter[Key]:
         if start is not None or end is not None:
             return self._scan_counts(asset_id, short_code, start, end)
+        total: Counter[Key] = Counter()
         with self._lock:
             if short_code is not None:
-                return Counter(self._by_code.get(short_code, {}))
-            if asset_id is not None:
-                return Counter(self._by_asset.get(asset_id, {}))
-            total: Counter[Key] = Counter()
-            for cells in self._by_asset.values():
-                total.update(cells)
-            return total
+                chosen = [self._by_code.get(short_code, {})]
+            elif asset_id is not None:
+                chosen = [self._by_asset.get(asset_id, {})]
+            else:
+                chosen = list(self._by_asset.values())
+            for cells in chosen:
+                for platform, counts in cells.items():
+                    for slot, n in enumerate(counts):
+                        if n:
+                            total[(platform, _TYPES[slot])] += n
+        return total
 
     def _scan_counts(
         self,
@@ -263,28 +283,26 @@ class InMemoryAnalyticsStore:
         self, *, asset_id: str | None = None, short_code: str | None = None
     ) -> dict[str, Any]:
         """views, plays, clicks, ctr, play_rate and total_events of an asset or a link."""
+        views = plays = clicks = shares = 0
         with self._lock:
             found = (
                 self._by_code.get(short_code)
                 if short_code is not None
                 else self._by_asset.get(asset_id or "")
             )
-            items = list(found.items()) if found else []
-        return _summed(items)
+            for v, p, c, sh in found.values() if found else ():
+                views += v
+                plays += p
+                clicks += c
+                shares += sh
+        return {**_rates(views, plays, clicks), "total_events": views + plays + clicks + shares}
 
     def platform_metrics(self, asset_id: str) -> dict[str, dict[str, Any]]:
         """Metrics per platform with events for ``asset_id``, in ``Platform`` order."""
         with self._lock:
             found = self._by_asset.get(asset_id)
-            items = list(found.items()) if found else []
-        seen: dict[str, list[int]] = {}
-        for (platform, kind), n in items:
-            slots = seen.get(platform)
-            if slots is None:
-                slots = seen[platform] = [0, 0, 0]
-            if kind in _SLOT:
-                slots[_SLOT[kind]] += n
-        return {p: _rates(*seen[p]) for p in _PLATFORM_ORDER if p in seen}
+            cells = {p: counts[:3] for p, counts in found.items()} if found else {}
+        return {p: _rates(*cells[p]) for p in _PLATFORM_ORDER if p in cells}
 
     def asset_totals(self) -> dict[str, Counter[str]]:
         with self._lock:
@@ -361,7 +379,7 @@ class InMemoryAnalyticsStore:
             self._code_asset.clear()
             for _id, asset, kind, platform, moment, code, audience, _v, _m in kept:
                 if code and audience in COUNTED_AUDIENCES:
-                    self._count_link(code, (platform.value, kind.value), moment, asset)
+                    self._count_link(code, platform.value, _TYPE_SLOT[kind.value], moment, asset)
 
 
 class _TopOrder:
@@ -388,50 +406,22 @@ class _TopOrder:
         return [asset for _, asset in self.sorted.islice(0, limit)]
 
 
-def _metrics_row(asset_id: str, cells: dict[Key, int]) -> dict[str, Any]:
+def _metrics_row(asset_id: str, cells: Cells) -> dict[str, Any]:
     """``{"asset_id", views, plays, clicks, ctr, play_rate}`` of an asset's counters."""
     views = plays = clicks = 0
-    for (_platform, kind), n in cells.items():
-        if kind == "view":
-            views += n
-        elif kind == "play":
-            plays += n
-        elif kind == "click":
-            clicks += n
-    return {
-        "asset_id": asset_id,
-        "views": views,
-        "plays": plays,
-        "clicks": clicks,
-        "ctr": round(clicks / views * 100, 2) if views else 0.0,
-        "play_rate": round(plays / views * 100, 2) if views else 0.0,
-    }
+    for v, p, c, _shares in cells.values():
+        views += v
+        plays += p
+        clicks += c
+    return {"asset_id": asset_id, **_rates(views, plays, clicks)}
 
 
-def _summed(items: list[tuple[Key, int]]) -> dict[str, Any]:
-    views = plays = clicks = total = 0
-    for (_platform, kind), n in items:
-        total += n
-        if kind == "view":
-            views += n
-        elif kind == "play":
-            plays += n
-        elif kind == "click":
-            clicks += n
-    return {
-        "views": views,
-        "plays": plays,
-        "clicks": clicks,
-        "ctr": round(clicks / views * 100, 2) if views else 0.0,
-        "play_rate": round(plays / views * 100, 2) if views else 0.0,
-        "total_events": total,
-    }
-
-
-def _by_type(cells: dict[Key, int]) -> Counter[str]:
+def _by_type(cells: Cells) -> Counter[str]:
     totals: Counter[str] = Counter()
-    for (_platform, kind), n in cells.items():
-        totals[kind] += n
+    for counts in cells.values():
+        for slot, n in enumerate(counts):
+            if n:
+                totals[_TYPES[slot]] += n
     return totals
 
 
