@@ -51,6 +51,7 @@ from gifdist.search import Rendition as SearchRendition
 from gifdist.search import RenditionKind as SearchKind
 from gifdist.sharelinks.links import ShareLinkGenerator
 from gifdist.sharelinks.sharing import ShareLinks
+from gifdist.stores.analytics_redis import RedisVisitorSketches
 from gifdist.stores.analytics_sql import SqlAnalyticsStore
 from gifdist.stores.assets_sql import SqlAssetStore
 from gifdist.stores.audit_sql import SqlAuditStore
@@ -115,7 +116,9 @@ class Service:
         self.signing = SignedDelivery(make_signer(settings, self.secret_key), self.access, settings)
         self.links = ShareLinkGenerator(settings.base_url, store=SqlShareLinkStore(self.engine))
         self.analytics_store = SqlAnalyticsStore(
-            self.engine, raw_events=settings.analytics_raw_events
+            self.engine,
+            raw_events=settings.analytics_raw_events,
+            redis_sketches=RedisVisitorSketches(settings.redis_url) if settings.redis_url else None,
         )
         self.tracker = AnalyticsTracker(self.analytics_store)
         self.stats = StatsReporter(self.analytics_store)

@@ -37,6 +37,7 @@ from gifdist.analytics.tracker import (
     Platform,
     top_by_metric,
 )
+from gifdist.stores.analytics_redis import RedisVisitorSketches
 from gifdist.stores.schema import (
     analytics_asset_days,
     analytics_asset_hours,
@@ -98,9 +99,18 @@ def _ms(stamp: datetime) -> int:
 
 
 class SqlAnalyticsStore:
-    def __init__(self, engine: Engine, *, raw_events: bool = False) -> None:
+    """Analytics in the database; unique-visitor sketches there too, or in ``redis``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        raw_events: bool = False,
+        redis_sketches: RedisVisitorSketches | None = None,
+    ) -> None:
         self.engine = engine
         self.raw_events = raw_events
+        self.redis_sketches = redis_sketches
 
     def record(self, events: Sequence[AnalyticsEvent]) -> None:
         """Write a batch as rollup and total deltas, sketch merges and (if on) raw rows."""
@@ -132,7 +142,9 @@ class SqlAnalyticsStore:
             _execute_many(conn, _DAY_UPSERT, [(*k, n) for k, n in ordered(days.items())])
             _execute_many(conn, _HOUR_UPSERT, [(*k, n) for k, n in ordered(hours.items())])
             _execute_many(conn, _TOTAL_UPSERT, [(*k, n) for k, n in ordered(totals.items())])
-            if visitors:
+            if visitors and self.redis_sketches is not None:
+                self.redis_sketches.add(visitors)  # before the commit: a failure retries all
+            elif visitors:
                 _merge_sketches(conn, visitors)
 
     def counts(self, **scope: Unpack[EventScope]) -> Counter[Key]:
@@ -203,6 +215,8 @@ class SqlAnalyticsStore:
     def unique_visitors(self, **scope: Unpack[EventScope]) -> int:
         """People counted once per UTC day (visitor ids are daily-salted), summed over
         the days the window touches: a HyperLogLog estimate (~1.6 % error)."""
+        if self.redis_sketches is not None:
+            return self.redis_sketches.unique_visitors(**scope)
         k = analytics_visitor_sketches.c
         query = _narrowed(
             select(k.day, k.sketch).where(k.audience == "person"),
@@ -218,6 +232,8 @@ class SqlAnalyticsStore:
     def unique_counts(self, **scope: Unpack[EventScope]) -> dict[str, int]:
         """Per event type, each visitor counted once per UTC day, over the days the
         window touches (people and bots; crawlers and orphans are left out)."""
+        if self.redis_sketches is not None:
+            return self.redis_sketches.unique_counts(**scope)
         k = analytics_visitor_sketches.c
         query = _narrowed(
             select(k.day, k.event_type, k.sketch), analytics_visitor_sketches, **scope
@@ -356,6 +372,8 @@ class SqlAnalyticsStore:
             ]
 
     def clear(self, asset_id: str | None = None) -> None:
+        if self.redis_sketches is not None:
+            self.redis_sketches.clear(asset_id)
         with self.engine.begin() as conn:
             for table in (
                 analytics_events,

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import random
 import threading
+import uuid
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine, func, insert, select
 
 from gifdist.analytics import AnalyticsTracker, EventType, Platform
 from gifdist.analytics.sketches import merged, union_estimate
+from gifdist.stores.analytics_redis import RedisVisitorSketches
 from gifdist.stores.analytics_sql import SqlAnalyticsStore
 from gifdist.stores.database import create_database_engine
 from gifdist.stores.migrate import upgrade_database
@@ -35,8 +39,25 @@ def test_a_sketch_merges_what_it_is_given_within_its_error() -> None:
     assert round(union_estimate([merged(None, ["x"]), merged(None, ["x", "y"])])) == 2
 
 
-def test_flushes_merge_into_one_sketch_and_each_visitor_counts_once(engine: Engine) -> None:
-    store = SqlAnalyticsStore(engine)
+@pytest.fixture(params=["sql", "redis"])
+def sketched(request: pytest.FixtureRequest, engine: Engine) -> Iterator[SqlAnalyticsStore]:
+    """An analytics store keeping its sketches in the database, or in Redis."""
+    if request.param == "sql":
+        yield SqlAnalyticsStore(engine)
+        return
+    redis = RedisVisitorSketches(
+        request.getfixturevalue("redis_url"), prefix=f"test:uv:{uuid.uuid4().hex[:8]}"
+    )
+    try:
+        yield SqlAnalyticsStore(engine, redis_sketches=redis)
+    finally:
+        redis.clear()
+
+
+def test_flushes_merge_into_one_sketch_and_each_visitor_counts_once(
+    sketched: SqlAnalyticsStore,
+) -> None:
+    store = sketched
     store.record(events(range(0, 600)))
     store.record(events(range(300, 900)))  # half of them again, in a later flush
     store.record(events(range(0, 100), EventType.VIEW))
@@ -46,19 +67,38 @@ def test_flushes_merge_into_one_sketch_and_each_visitor_counts_once(engine: Engi
     assert store.unique_visitors(asset_id="b") == 0
 
 
-def test_visitors_count_once_per_day(engine: Engine) -> None:
-    store = SqlAnalyticsStore(engine)
+def test_visitors_count_once_per_day(sketched: SqlAnalyticsStore) -> None:
+    store = sketched
     store.record(events(range(10)))
     store.record(events(range(10), at=NOON + timedelta(days=1)))
     assert store.unique_visitors(asset_id="a") == 20  # ids are salted per day
     assert store.unique_visitors(asset_id="a", start=NOON + timedelta(hours=13)) == 10
 
 
-def test_two_writers_lose_no_visitors(engine: Engine) -> None:
+def test_a_links_uniques_and_an_erase_reach_the_sketches(sketched: SqlAnalyticsStore) -> None:
+    def linked(code: str, asset: str, visitors: range) -> list:
+        return [
+            AnalyticsTracker.make_event(
+                asset, EventType.CLICK, Platform.SLACK, code, timestamp=NOON, visitor=f"v{n}"
+            )
+            for n in visitors
+        ]
+
+    sketched.record(linked("Ab12Cd34", "a", range(30)) + linked("Zz99Yy88", "b", range(5)))
+    assert sketched.unique_counts(short_code="Ab12Cd34") == {"click": 30}
+    assert sketched.unique_visitors(asset_ids=["a", "b"]) == 30  # v0..v4 saw both: once
+    assert sketched.unique_visitors() == 30
+    sketched.clear("a")
+    assert sketched.unique_counts(short_code="Ab12Cd34") == {}
+    assert sketched.unique_visitors(asset_id="a") == 0
+    assert sketched.unique_visitors(asset_id="b") == 5
+
+
+def test_two_writers_lose_no_visitors(engine: Engine, sketched: SqlAnalyticsStore) -> None:
     errors: list[BaseException] = []
 
     def write(offset: int) -> None:
-        store = SqlAnalyticsStore(engine)
+        store = SqlAnalyticsStore(engine, redis_sketches=sketched.redis_sketches)
         try:
             for start in range(0, 400, 40):
                 store.record(events(range(offset + start, offset + start + 40)))
@@ -71,7 +111,7 @@ def test_two_writers_lose_no_visitors(engine: Engine) -> None:
     for thread in threads:
         thread.join()
     assert not errors
-    assert abs(SqlAnalyticsStore(engine).unique_visitors(asset_id="a") - 800) < 800 * 0.05
+    assert abs(sketched.unique_visitors(asset_id="a") - 800) < 800 * 0.05
 
 
 def test_migration_0009_builds_sketches_from_kept_raw_events(database_url: str) -> None:
