@@ -138,6 +138,7 @@ class StatsReporter:
         }
         counts = self.store.counts(**scope, start=window.start, end=window.end)
         totals = counts_by_type(counts)
+        visitors, unique = self.store.uniques(**scope, start=window.start, end=window.end)
         series = self.store.series(
             **scope,
             start=window.series_start,
@@ -149,12 +150,8 @@ class StatsReporter:
             **({"short_code": short_code} if short_code is not None else {}),
             **metrics_from_counts(totals),
             "total_events": sum(totals.values()),
-            "unique_visitors": self.store.unique_visitors(
-                **scope, start=window.start, end=window.end
-            ),
-            "unique": _unique(
-                self.store.unique_counts(**scope, start=window.start, end=window.end)
-            ),
+            "unique_visitors": visitors,
+            "unique": _unique(unique),
             "audiences": {
                 "person": 0,
                 "bot": 0,

@@ -34,7 +34,18 @@ def merged(stored: bytes | None, visitors: Iterable[str]) -> bytes:
 
 def union_estimate(stored: Iterable[bytes]) -> float:
     """The estimated number of distinct visitors in the union of serialized sketches."""
+    return estimate([hll_sketch.deserialize(blob) for blob in stored])
+
+
+def parsed(blob: bytes) -> hll_sketch:
+    return hll_sketch.deserialize(blob)
+
+
+def estimate(sketches: list[hll_sketch]) -> float:
+    """The estimated number of distinct visitors in the union of ``sketches``."""
+    if len(sketches) == 1:
+        return float(sketches[0].get_estimate())
     union = hll_union(LG_K)
-    for blob in stored:
-        union.update(hll_sketch.deserialize(blob))
+    for sketch in sketches:
+        union.update(sketch)
     return float(union.get_estimate())

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from typing_extensions import Unpack
 
-from gifdist.analytics.sketches import merged, union_estimate
+from gifdist.analytics.sketches import estimate, merged, parsed
 from gifdist.analytics.tracker import (
     COUNTED_AUDIENCES,
     AnalyticsEvent,
@@ -215,37 +215,36 @@ class SqlAnalyticsStore:
     def unique_visitors(self, **scope: Unpack[EventScope]) -> int:
         """People counted once per UTC day (visitor ids are daily-salted), summed over
         the days the window touches: a HyperLogLog estimate (~1.6 % error)."""
-        if self.redis_sketches is not None:
-            return self.redis_sketches.unique_visitors(**scope)
-        k = analytics_visitor_sketches.c
-        query = _narrowed(
-            select(k.day, k.sketch).where(k.audience == "person"),
-            analytics_visitor_sketches,
-            **scope,
-        )
-        days: dict[int, list[bytes]] = {}
-        with self.engine.connect() as conn:
-            for day, blob in conn.execute(query):
-                days.setdefault(int(day), []).append(blob)
-        return round(sum(union_estimate(blobs) for blobs in days.values()))
+        return self.uniques(**scope)[0]
 
     def unique_counts(self, **scope: Unpack[EventScope]) -> dict[str, int]:
         """Per event type, each visitor counted once per UTC day, over the days the
         window touches (people and bots; crawlers and orphans are left out)."""
+        return self.uniques(**scope)[1]
+
+    def uniques(self, **scope: Unpack[EventScope]) -> tuple[int, dict[str, int]]:
+        """``unique_visitors`` and ``unique_counts`` together, each sketch read once."""
         if self.redis_sketches is not None:
-            return self.redis_sketches.unique_counts(**scope)
+            return (
+                self.redis_sketches.unique_visitors(**scope),
+                self.redis_sketches.unique_counts(**scope),
+            )
         k = analytics_visitor_sketches.c
         query = _narrowed(
-            select(k.day, k.event_type, k.sketch), analytics_visitor_sketches, **scope
+            select(k.day, k.event_type, k.audience, k.sketch), analytics_visitor_sketches, **scope
         )
-        groups: dict[tuple[int, str], list[bytes]] = {}
+        people: dict[int, list[Any]] = {}
+        by_type: dict[tuple[int, str], list[Any]] = {}
         with self.engine.connect() as conn:
-            for day, kind, blob in conn.execute(query):
-                groups.setdefault((int(day), kind), []).append(blob)
-        found: Counter[str] = Counter()
-        for (_day, kind), blobs in groups.items():
-            found[kind] += round(union_estimate(blobs))
-        return dict(found)
+            for day, kind, audience, blob in conn.execute(query):
+                sketch = parsed(blob)
+                if audience == "person":
+                    people.setdefault(int(day), []).append(sketch)
+                by_type.setdefault((int(day), kind), []).append(sketch)
+        counts: Counter[str] = Counter()
+        for (_day, kind), sketches in by_type.items():
+            counts[kind] += round(estimate(sketches))
+        return round(sum(estimate(s) for s in people.values())), dict(counts)
 
     def asset_totals(
         self,
