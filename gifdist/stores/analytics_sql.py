@@ -461,14 +461,24 @@ def _window_parts(
     return parts
 
 
+_PG_ARRAYS = {int: "bigint[]", str: "text[]", bytes: "bytea[]"}
+
+
 def _execute_many(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
-    """One statement for many rows through the driver (``?`` placeholders; SQLAlchemy's
-    per-row parameter processing costs more than the database's work here)."""
+    """Many rows through the driver (``?`` placeholders; SQLAlchemy's per-row parameter
+    processing costs more than the database's work here): SQLite's ``executemany``;
+    on PostgreSQL one statement over ``unnest`` of one array per column (one round trip,
+    rows in the given order)."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
-        sql = sql.replace("?", "%s")
-    conn.exec_driver_sql(sql, rows)
+    if conn.dialect.name != "postgresql":
+        conn.exec_driver_sql(sql, rows)
+        return
+    head, rest = sql.split(" VALUES (", 1)
+    tail = rest.split(")", 1)[1]
+    arrays = ", ".join(f"%b::{_PG_ARRAYS[type(value)]}" for value in rows[0])  # binary: no quoting
+    columns = tuple(list(column) for column in zip(*rows, strict=True))
+    conn.exec_driver_sql(f"{head} SELECT * FROM unnest({arrays}){tail}", columns)
 
 
 def _merge_sketches(conn: Connection, visitors: dict[SketchKey, set[str]]) -> None:
