@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from gifdist.analytics.tracker import METRICS, counts_by_type, metrics_from_counts
-from gifdist.analytics.types import Platform
+from gifdist.analytics.types import Platform, hour_iso
 from gifdist.errors import InvalidInput
 from gifdist.stores.analytics_sql import SqlAnalyticsStore
 
@@ -85,15 +85,15 @@ def make_window(
 
 
 def _zero_filled(rows: list[dict[str, Any]], window: Window) -> list[dict[str, Any]]:
-    step = timedelta(hours=1) if window.interval == "hour" else timedelta(days=1)
     first = window.series_start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     if window.interval == "day":
         first = first.replace(hour=0)
     found = {row["t"]: row for row in rows}
     series = []
-    t = first
-    while t <= window.series_end:
-        stamp = t.isoformat()
+    hour, last = int(first.timestamp()) // 3600, window.series_end.timestamp() // 3600
+    hours = 1 if window.interval == "hour" else 24
+    while hour <= last:
+        stamp = hour_iso(hour)
         row = found.get(stamp)
         if row is None:
             series.append({"t": stamp, **_EMPTY})
@@ -109,7 +109,7 @@ def _zero_filled(rows: list[dict[str, Any]], window: Window) -> list[dict[str, A
                     "play_rate": round(plays / views * 100, 2) if views else 0.0,
                 }
             )
-        t += step
+        hour += hours
     return series
 
 

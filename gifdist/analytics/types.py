@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 
@@ -77,3 +78,9 @@ def _event_dict(
         "audience": audience,
         "metadata": dict(metadata),
     }
+
+
+@lru_cache(maxsize=65_536)
+def hour_iso(hour: int) -> str:
+    """``2026-11-24T10:00:00+00:00`` for an epoch hour: a report's bucket label."""
+    return datetime.fromtimestamp(hour * 3600, UTC).isoformat()

@@ -37,6 +37,7 @@ from gifdist.analytics.tracker import (
     Platform,
     top_by_metric,
 )
+from gifdist.analytics.types import hour_iso
 from gifdist.stores.analytics_redis import RedisVisitorSketches
 from gifdist.stores.schema import (
     analytics_asset_days,
@@ -335,7 +336,7 @@ class SqlAnalyticsStore:
                 counts[slot] += int(n)
         return [
             {
-                "t": datetime.fromtimestamp(h * 3600, UTC).isoformat(),
+                "t": hour_iso(h),
                 "views": c[0],
                 "plays": c[1],
                 "clicks": c[2],
