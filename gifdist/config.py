@@ -169,12 +169,21 @@ class Settings(BaseSettings):
     analytics_retention_days: int = Field(
         90, ge=0, description="Days raw analytics events are kept (0: forever); rollups stay."
     )
+    analytics_raw_events: bool = Field(
+        False,
+        description="Also store one row per analytics event (off: only hourly rollups and "
+        "daily unique-visitor sketches are written; see docs/adr/0009).",
+    )
     analytics_buffer_events: int = Field(
         100_000,
         gt=0,
         description="Events held in memory before new ones spill to a file in the data directory.",
     )
-    analytics_batch_size: int = Field(1000, gt=0, description="Events written per transaction.")
+    analytics_batch_size: int = Field(
+        50_000,
+        gt=0,
+        description="Most events aggregated into one transaction (a flush writes what is held).",
+    )
     analytics_flush_seconds: float = Field(
         1.0, gt=0, description="Longest time an event waits in memory before it is written."
     )

@@ -59,6 +59,7 @@ from gifdist.search import (
 from gifdist.search import Rendition as SearchRendition
 from gifdist.sharelinks.links import ShareLinkGenerator
 from gifdist.sharelinks.sharing import ShareLinks
+from gifdist.stores.analytics_redis import RedisVisitorSketches
 from gifdist.stores.analytics_sql import SqlAnalyticsStore
 from gifdist.stores.assets_sql import SqlAssetStore, SqlDeleteJournal
 from gifdist.stores.audit_sql import SqlAuditStore
@@ -142,7 +143,11 @@ class Service:
         )
         self.signing = SignedDelivery(make_signer(settings, self.secret_key), self.access, settings)
         self.links = ShareLinkGenerator(settings.base_url, store=SqlShareLinkStore(self.engine))
-        self.analytics_store = SqlAnalyticsStore(self.engine)
+        self.analytics_store = SqlAnalyticsStore(
+            self.engine,
+            raw_events=settings.analytics_raw_events,
+            redis_sketches=RedisVisitorSketches(settings.redis_url) if settings.redis_url else None,
+        )
         self.tracker = AnalyticsTracker(self.analytics_store)
         self.stats = StatsReporter(self.analytics_store)
         self.search = SearchCatalog(
@@ -164,7 +169,7 @@ class Service:
             spill_path=settings.data_dir / "spill" / f"events-{os.getpid()}.jsonl",
         )
         self.background.append(self.events)  # started first, stopped (flushed) last
-        if settings.analytics_retention_days:
+        if settings.analytics_raw_events and settings.analytics_retention_days:
             self.background.append(
                 RetentionTask(self.analytics_store, days=settings.analytics_retention_days)
             )

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from gifdist.analytics.tracker import METRICS, counts_by_type, metrics_from_counts
-from gifdist.analytics.types import Platform
+from gifdist.analytics.types import Platform, hour_iso
 from gifdist.errors import InvalidInput
 from gifdist.stores.analytics_sql import SqlAnalyticsStore
 
@@ -86,19 +85,35 @@ def make_window(
 
 
 def _zero_filled(rows: list[dict[str, Any]], window: Window) -> list[dict[str, Any]]:
-    step = timedelta(hours=1) if window.interval == "hour" else timedelta(days=1)
     first = window.series_start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     if window.interval == "day":
         first = first.replace(hour=0)
     found = {row["t"]: row for row in rows}
     series = []
-    t = first
-    while t <= window.series_end:
-        row = found.get(t.isoformat(), {"views": 0, "plays": 0, "clicks": 0})
-        counts = Counter(view=row["views"], play=row["plays"], click=row["clicks"])
-        series.append({"t": t.isoformat(), **metrics_from_counts(counts)})
-        t += step
+    hour, last = int(first.timestamp()) // 3600, window.series_end.timestamp() // 3600
+    hours = 1 if window.interval == "hour" else 24
+    while hour <= last:
+        stamp = hour_iso(hour)
+        row = found.get(stamp)
+        if row is None:
+            series.append({"t": stamp, **_EMPTY})
+        else:
+            views, plays, clicks = row["views"], row["plays"], row["clicks"]
+            series.append(
+                {
+                    "t": stamp,
+                    "views": views,
+                    "plays": plays,
+                    "clicks": clicks,
+                    "ctr": round(clicks / views * 100, 2) if views else 0.0,
+                    "play_rate": round(plays / views * 100, 2) if views else 0.0,
+                }
+            )
+        hour += hours
     return series
+
+
+_EMPTY = {"views": 0, "plays": 0, "clicks": 0, "ctr": 0.0, "play_rate": 0.0}
 
 
 class StatsReporter:
@@ -123,6 +138,7 @@ class StatsReporter:
         }
         counts = self.store.counts(**scope, start=window.start, end=window.end)
         totals = counts_by_type(counts)
+        visitors, unique = self.store.uniques(**scope, start=window.start, end=window.end)
         series = self.store.series(
             **scope,
             start=window.series_start,
@@ -134,12 +150,8 @@ class StatsReporter:
             **({"short_code": short_code} if short_code is not None else {}),
             **metrics_from_counts(totals),
             "total_events": sum(totals.values()),
-            "unique_visitors": self.store.unique_visitors(
-                **scope, start=window.start, end=window.end
-            ),
-            "unique": _unique(
-                self.store.unique_counts(**scope, start=window.start, end=window.end)
-            ),
+            "unique_visitors": visitors,
+            "unique": _unique(unique),
             "audiences": {
                 "person": 0,
                 "bot": 0,

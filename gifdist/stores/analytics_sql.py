@@ -1,8 +1,12 @@
-"""Analytics in SQL: raw events plus hourly rollups; metric queries read rollups.
+"""Analytics in SQL: hourly rollups, daily visitor sketches, optional raw events.
 
-A batch is written in one transaction: raw events inserted, rollups upserted
-(``INSERT … ON CONFLICT DO UPDATE count = count + excluded.count``) after the
-batch was pre-aggregated in Python, so a query costs assets × hours, not events.
+A batch (everything the write-behind buffer held at a flush) is aggregated in Python
+per (hour, asset, link, platform, event type, audience) and written in one
+transaction as deltas (``INSERT … ON CONFLICT DO UPDATE count = count +
+excluded.count``), so writes grow with buckets, not with events, and a query costs
+assets × hours. Unique visitors are HyperLogLog sketches per (day, asset, link,
+type, audience), merged into the stored sketch under a row lock. Raw events (one
+row each) are written only when ``raw_events`` is on (``GIFDIST_ANALYTICS_RAW_EVENTS``).
 """
 
 from __future__ import annotations
@@ -12,22 +16,42 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypedDict, TypeVar, cast
 
-from sqlalchemy import Engine, Select, Table, delete, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+)
 from typing_extensions import Unpack
 
-from gifdist.analytics.tracker import COUNTED_AUDIENCES, AnalyticsEvent, EventType, Key, Platform
-from gifdist.stores.schema import analytics_events, analytics_rollups, analytics_totals
+from gifdist.analytics.sketches import estimate, merged, parsed
+from gifdist.analytics.tracker import (
+    COUNTED_AUDIENCES,
+    AnalyticsEvent,
+    EventType,
+    Key,
+    Platform,
+    top_by_metric,
+)
+from gifdist.analytics.types import hour_iso
+from gifdist.stores.analytics_redis import RedisVisitorSketches
+from gifdist.stores.schema import (
+    analytics_asset_days,
+    analytics_asset_hours,
+    analytics_events,
+    analytics_rollups,
+    analytics_totals,
+    analytics_visitor_sketches,
+)
 
 HOUR_MS = 3_600_000
-
-
-def _upsert_adding(dialect: Any, table: Table, keys: list[str]) -> Any:
-    """``INSERT … ON CONFLICT (keys) DO UPDATE SET count = count + excluded.count``."""
-    stmt = dialect.insert(table)
-    return stmt.on_conflict_do_update(
-        index_elements=keys, set_={"count": table.c.count + stmt.excluded.count}
-    )
+DAY_MS = 86_400_000
+SketchKey = tuple[int, str, str, str, str]  # (day, asset, link or '', event type, audience)
+_SERIES_SLOT = {"view": 0, "play": 1, "click": 2}
 
 
 _Query = TypeVar("_Query", bound=Select[Any])
@@ -57,7 +81,13 @@ def _narrowed(selected: _Query, table: Table, **scope: Unpack[EventScope]) -> _Q
     if short_code is not None:
         query = query.where(c.short_code == short_code)
     if start is not None or end is not None:
-        moment, scale = (c.hour, HOUR_MS) if table is analytics_rollups else (c.ts_ms, 1)
+        moment, scale = (
+            (c.hour, HOUR_MS)
+            if table is analytics_rollups or table is analytics_asset_hours
+            else (c.day, DAY_MS)
+            if table is analytics_visitor_sketches
+            else (c.ts_ms, 1)
+        )
         if start is not None:
             query = query.where(moment >= _ms(start) // scale)
         if end is not None:
@@ -70,64 +100,59 @@ def _ms(stamp: datetime) -> int:
 
 
 class SqlAnalyticsStore:
-    def __init__(self, engine: Engine) -> None:
+    """Analytics in the database; unique-visitor sketches there too, or in ``redis``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        raw_events: bool = False,
+        redis_sketches: RedisVisitorSketches | None = None,
+    ) -> None:
         self.engine = engine
+        self.raw_events = raw_events
+        self.redis_sketches = redis_sketches
 
     def record(self, events: Sequence[AnalyticsEvent]) -> None:
+        """Write a batch as rollup and total deltas, sketch merges and (if on) raw rows."""
         if not events:
             return
         rollups: Counter[tuple[int, str, str, str, str, str]] = Counter()
-        rows = []
+        visitors: dict[SketchKey, set[str]] = {}
         for e in events:
-            ts = _ms(e.timestamp)
-            rows.append(
-                {
-                    "event_id": e.event_id,
-                    "ts_ms": ts,
-                    "asset_id": e.asset_id,
-                    "short_code": e.short_code,
-                    "platform": e.platform.value,
-                    "event_type": e.event_type.value,
-                    "audience": e.audience,
-                    "visitor": e.visitor,
-                    "metadata": e.metadata or None,
-                }
-            )
-            rollups[
-                (
-                    ts // HOUR_MS,
-                    e.asset_id,
-                    e.short_code or "",
-                    e.platform.value,
-                    e.event_type.value,
-                    e.audience,
-                )
-            ] += 1
+            ts = int(e.timestamp.timestamp() * 1000)
+            code, kind, audience = e.short_code or "", e.event_type._value_, e.audience
+            rollups[(ts // HOUR_MS, e.asset_id, code, e.platform._value_, kind, audience)] += 1
+            if e.visitor is not None and (audience == "person" or audience == "bot"):
+                key = (ts // DAY_MS, e.asset_id, code, kind, audience)
+                visitors.setdefault(key, set()).add(e.visitor)
         totals: Counter[tuple[str, str]] = Counter()
-        for (_hour, asset, _code, _platform, kind, audience), count in rollups.items():
-            if audience in COUNTED_AUDIENCES:
+        days: Counter[tuple[str, int, str, str, str]] = Counter()
+        hours: Counter[tuple[str, int, str]] = Counter()
+        for (hour, asset, _code, platform, kind, audience), count in rollups.items():
+            days[(asset, hour // 24, platform, kind, audience)] += count
+            if audience == "person" or audience == "bot":
                 totals[(asset, kind)] += count
+                hours[(asset, hour, kind)] += count
         with self.engine.begin() as conn:
-            conn.execute(insert(analytics_events), rows)
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            keys = ["hour", "asset_id", "short_code", "platform", "event_type", "audience"]
-            conn.execute(
-                _upsert_adding(dialect, analytics_rollups, keys),
-                [
-                    dict(zip([*keys, "count"], (*key, n), strict=True))
-                    for key, n in sorted(rollups.items())
-                ],
-            )
-            if totals:
-                conn.execute(
-                    _upsert_adding(dialect, analytics_totals, ["asset_id", "event_type"]),
-                    [
-                        {"asset_id": asset, "event_type": kind, "count": n}
-                        for (asset, kind), n in sorted(totals.items())
-                    ],
-                )
+            # PostgreSQL locks rows as it upserts: in key order, two writers cannot deadlock
+            ordered = sorted if conn.dialect.name == "postgresql" else list
+            if self.raw_events:
+                conn.execute(insert(analytics_events), [_raw_row(e) for e in events])
+            _execute_many(conn, _ROLLUP_UPSERT, [(*k, n) for k, n in ordered(rollups.items())])
+            _execute_many(conn, _DAY_UPSERT, [(*k, n) for k, n in ordered(days.items())])
+            _execute_many(conn, _HOUR_UPSERT, [(*k, n) for k, n in ordered(hours.items())])
+            _execute_many(conn, _TOTAL_UPSERT, [(*k, n) for k, n in ordered(totals.items())])
+            if visitors and self.redis_sketches is not None:
+                self.redis_sketches.add(visitors)  # before the commit: a failure retries all
+            elif visitors:
+                _merge_sketches(conn, visitors)
 
     def counts(self, **scope: Unpack[EventScope]) -> Counter[Key]:
+        """Counted events per (platform, event type) in the scope."""
+        if scope.get("short_code") is None:
+            found = self._asset_sum(["platform", "event_type"], True, scope)
+            return Counter({(str(p), str(t)): n for (p, t), n in found.items()})
         r = analytics_rollups.c
         query = (
             select(r.platform, r.event_type, func.sum(r.count))
@@ -137,6 +162,33 @@ class SqlAnalyticsStore:
         query = _narrowed(query, analytics_rollups, **scope)
         with self.engine.connect() as conn:
             return Counter({(p, t): int(n) for p, t, n in conn.execute(query)})
+
+    def _asset_sum(
+        self, group: list[str], counted: bool, scope: EventScope
+    ) -> Counter[tuple[Any, ...]]:
+        """Sums by ``group`` over assets (no link): whole days from the day table, the
+        hours at the window's edges from the rollups."""
+        found: Counter[tuple[Any, ...]] = Counter()
+        with self.engine.connect() as conn:
+            for table, low, high in _window_parts(scope.get("start"), scope.get("end")):
+                c = table.c
+                moment = c.day if table is analytics_asset_days else c.hour
+                query = select(*(c[g] for g in group), func.sum(c.count)).group_by(
+                    *(c[g] for g in group)
+                )
+                if counted:
+                    query = query.where(c.audience.in_(sorted(COUNTED_AUDIENCES)))
+                if scope.get("asset_id") is not None:
+                    query = query.where(c.asset_id == scope.get("asset_id"))
+                if scope.get("asset_ids") is not None:
+                    query = query.where(c.asset_id.in_(list(scope.get("asset_ids") or ())))
+                if low is not None:
+                    query = query.where(moment >= low)
+                if high is not None:
+                    query = query.where(moment <= high)
+                for *key, n in conn.execute(query):
+                    found[tuple(key)] += int(n)
+        return found
 
     def link_asset(self, short_code: str) -> str | None:
         """The asset of the earliest counted events that named ``short_code``."""
@@ -153,6 +205,8 @@ class SqlAnalyticsStore:
 
     def audiences(self, **scope: Unpack[EventScope]) -> dict[str, int]:
         """Events per audience (person, bot, crawler, orphan), crawlers included."""
+        if scope.get("short_code") is None:
+            return {str(a): n for (a,), n in self._asset_sum(["audience"], False, scope).items()}
         r = analytics_rollups.c
         query = select(r.audience, func.sum(r.count)).group_by(r.audience)
         query = _narrowed(query, analytics_rollups, **scope)
@@ -160,28 +214,38 @@ class SqlAnalyticsStore:
             return {audience: int(n) for audience, n in conn.execute(query)}
 
     def unique_visitors(self, **scope: Unpack[EventScope]) -> int:
-        """Distinct people (daily-salted visitor hashes) in the raw events still kept."""
-        e = analytics_events.c
-        query = select(func.count(func.distinct(e.visitor))).where(
-            e.audience == "person", e.visitor.is_not(None)
-        )
-        query = _narrowed(query, analytics_events, **scope)
-        with self.engine.connect() as conn:
-            return int(conn.execute(query).scalar_one())
+        """People counted once per UTC day (visitor ids are daily-salted), summed over
+        the days the window touches: a HyperLogLog estimate (~1.6 % error)."""
+        return self.uniques(**scope)[0]
 
     def unique_counts(self, **scope: Unpack[EventScope]) -> dict[str, int]:
-        """Per event type, each visitor counted once per UTC day (visitor ids are
-        daily-salted, so distinct ids are distinct visitor-days), over the raw events
-        still kept; crawlers and orphans are left out as in the raw counts."""
-        e = analytics_events.c
-        query = (
-            select(e.event_type, func.count(func.distinct(e.visitor)))
-            .where(e.audience.in_(sorted(COUNTED_AUDIENCES)), e.visitor.is_not(None))
-            .group_by(e.event_type)
+        """Per event type, each visitor counted once per UTC day, over the days the
+        window touches (people and bots; crawlers and orphans are left out)."""
+        return self.uniques(**scope)[1]
+
+    def uniques(self, **scope: Unpack[EventScope]) -> tuple[int, dict[str, int]]:
+        """``unique_visitors`` and ``unique_counts`` together, each sketch read once."""
+        if self.redis_sketches is not None:
+            return (
+                self.redis_sketches.unique_visitors(**scope),
+                self.redis_sketches.unique_counts(**scope),
+            )
+        k = analytics_visitor_sketches.c
+        query = _narrowed(
+            select(k.day, k.event_type, k.audience, k.sketch), analytics_visitor_sketches, **scope
         )
-        query = _narrowed(query, analytics_events, **scope)
+        people: dict[int, list[Any]] = {}
+        by_type: dict[tuple[int, str], list[Any]] = {}
         with self.engine.connect() as conn:
-            return {kind: int(n) for kind, n in conn.execute(query)}
+            for day, kind, audience, blob in conn.execute(query):
+                sketch = parsed(blob)
+                if audience == "person":
+                    people.setdefault(int(day), []).append(sketch)
+                by_type.setdefault((int(day), kind), []).append(sketch)
+        counts: Counter[str] = Counter()
+        for (_day, kind), sketches in by_type.items():
+            counts[kind] += round(estimate(sketches))
+        return round(sum(estimate(s) for s in people.values())), dict(counts)
 
     def asset_totals(
         self,
@@ -214,20 +278,20 @@ class SqlAnalyticsStore:
                 found.setdefault(asset, Counter())[kind] += int(n)
         return found
 
+    def top_assets(self, metric: str, limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` best assets by ``metric`` over all time (ties by asset id)."""
+        return top_by_metric(self.asset_totals(), metric, limit)
+
     def hourly_counts(
         self, event_types: Sequence[str], since_hour: int
     ) -> list[tuple[str, int, int]]:
         """(asset, epoch hour, count) for ``event_types`` since ``since_hour``, counted
         audiences only: what trending reads."""
-        r = analytics_rollups.c
+        h = analytics_asset_hours.c
         query = (
-            select(r.asset_id, r.hour, func.sum(r.count))
-            .where(
-                r.audience.in_(sorted(COUNTED_AUDIENCES)),
-                r.event_type.in_(list(event_types)),
-                r.hour >= since_hour,
-            )
-            .group_by(r.asset_id, r.hour)
+            select(h.asset_id, h.hour, func.sum(h.count))
+            .where(h.event_type.in_(list(event_types)), h.hour >= since_hour)
+            .group_by(h.asset_id, h.hour)
         )
         with self.engine.connect() as conn:
             return [(str(a), int(h), int(n)) for a, h, n in conn.execute(query)]
@@ -242,16 +306,16 @@ class SqlAnalyticsStore:
         end: datetime,
         interval: str = "hour",
     ) -> list[dict[str, object]]:
-        """Counts per hour or day between ``start`` and ``end`` (UTC buckets)."""
-        r = analytics_rollups.c
-        query = (
-            select(r.hour, r.event_type, func.sum(r.count))
-            .where(r.audience.in_(sorted(COUNTED_AUDIENCES)))
-            .group_by(r.hour, r.event_type)
-        )
+        """Counts per hour or day between ``start`` and ``end`` (UTC buckets); without a
+        link from the per-asset hours, with one from the rollups."""
+        table = analytics_rollups if short_code is not None else analytics_asset_hours
+        r = table.c
+        query = select(r.hour, r.event_type, func.sum(r.count)).group_by(r.hour, r.event_type)
+        if table is analytics_rollups:
+            query = query.where(r.audience.in_(sorted(COUNTED_AUDIENCES)))
         query = _narrowed(
             query,
-            analytics_rollups,
+            table,
             asset_id=asset_id,
             asset_ids=asset_ids,
             short_code=short_code,
@@ -259,16 +323,23 @@ class SqlAnalyticsStore:
             end=end,
         )
         step = 24 if interval == "day" else 1
-        buckets: dict[int, Counter[str]] = {}
+        buckets: dict[int, list[int]] = {}
         with self.engine.connect() as conn:
             for hour, kind, n in conn.execute(query):
-                buckets.setdefault(int(hour) // step * step, Counter())[kind] += int(n)
+                slot = _SERIES_SLOT.get(kind)
+                if slot is None:
+                    continue
+                key = int(hour) // step * step
+                counts = buckets.get(key)
+                if counts is None:
+                    counts = buckets[key] = [0, 0, 0]
+                counts[slot] += int(n)
         return [
             {
-                "t": datetime.fromtimestamp(h * 3600, UTC).isoformat(),
-                "views": c["view"],
-                "plays": c["play"],
-                "clicks": c["click"],
+                "t": hour_iso(h),
+                "views": c[0],
+                "plays": c[1],
+                "clicks": c[2],
             }
             for h, c in sorted(buckets.items())
         ]
@@ -301,8 +372,17 @@ class SqlAnalyticsStore:
             ]
 
     def clear(self, asset_id: str | None = None) -> None:
+        if self.redis_sketches is not None:
+            self.redis_sketches.clear(asset_id)
         with self.engine.begin() as conn:
-            for table in (analytics_events, analytics_rollups, analytics_totals):
+            for table in (
+                analytics_events,
+                analytics_rollups,
+                analytics_totals,
+                analytics_asset_days,
+                analytics_asset_hours,
+                analytics_visitor_sketches,
+            ):
                 stmt = delete(table)
                 if asset_id is not None:
                     stmt = stmt.where(table.c.asset_id == asset_id)
@@ -315,3 +395,123 @@ class SqlAnalyticsStore:
                 delete(analytics_events).where(analytics_events.c.ts_ms < _ms(cutoff))
             )
             return int(result.rowcount)
+
+
+def _raw_row(e: AnalyticsEvent) -> dict[str, Any]:
+    return {
+        "event_id": e.event_id,
+        "ts_ms": _ms(e.timestamp),
+        "asset_id": e.asset_id,
+        "short_code": e.short_code,
+        "platform": e.platform.value,
+        "event_type": e.event_type.value,
+        "audience": e.audience,
+        "visitor": e.visitor,
+        "metadata": e.metadata or None,
+    }
+
+
+_ROLLUP_UPSERT = (
+    "INSERT INTO analytics_rollups (hour, asset_id, short_code, platform, event_type, "
+    "audience, count) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hour, asset_id, short_code, "
+    "platform, event_type, audience) DO UPDATE SET count = analytics_rollups.count + "
+    "excluded.count"
+)
+_TOTAL_UPSERT = (
+    "INSERT INTO analytics_totals (asset_id, event_type, count) VALUES (?, ?, ?) "
+    "ON CONFLICT (asset_id, event_type) DO UPDATE SET count = analytics_totals.count + "
+    "excluded.count"
+)
+_DAY_UPSERT = (
+    "INSERT INTO analytics_asset_days (asset_id, day, platform, event_type, audience, count) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (asset_id, day, platform, event_type, audience) "
+    "DO UPDATE SET count = analytics_asset_days.count + excluded.count"
+)
+_HOUR_UPSERT = (
+    "INSERT INTO analytics_asset_hours (asset_id, hour, event_type, count) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (asset_id, hour, event_type) DO UPDATE SET count = "
+    "analytics_asset_hours.count + excluded.count"
+)
+_SKETCH_PLACEHOLDER = (
+    "INSERT INTO analytics_visitor_sketches (day, asset_id, short_code, event_type, audience, "
+    "sketch) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+_SKETCH_UPSERT = (
+    "INSERT INTO analytics_visitor_sketches (day, asset_id, short_code, event_type, audience, "
+    "sketch) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, asset_id, short_code, event_type, "
+    "audience) DO UPDATE SET sketch = excluded.sketch"
+)
+
+
+def _window_parts(
+    start: datetime | None, end: datetime | None
+) -> list[tuple[Table, int | None, int | None]]:
+    """Where a windowed sum over assets reads: (table, first, last) with days for the day
+    table and hours for the rollups; the window is hour-precise as the rollups are."""
+    low = _ms(start) // HOUR_MS if start is not None else None
+    high = _ms(end) // HOUR_MS if end is not None else None
+    first = -(-low // 24) if low is not None else None  # the first whole day
+    last = (high + 1) // 24 - 1 if high is not None else None  # the last whole day
+    if first is not None and last is not None and first > last:
+        return [(analytics_rollups, low, high)]
+    parts: list[tuple[Table, int | None, int | None]] = [(analytics_asset_days, first, last)]
+    if low is not None and first is not None and low < first * 24:
+        parts.append((analytics_rollups, low, first * 24 - 1))
+    if high is not None and last is not None and high > last * 24 + 23:
+        parts.append((analytics_rollups, (last + 1) * 24, high))
+    return parts
+
+
+_PG_ARRAYS = {int: "bigint[]", str: "text[]", bytes: "bytea[]"}
+
+
+def _execute_many(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """Many rows through the driver (``?`` placeholders; SQLAlchemy's per-row parameter
+    processing costs more than the database's work here): SQLite's ``executemany``;
+    on PostgreSQL one statement over ``unnest`` of one array per column (one round trip,
+    rows in the given order)."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.exec_driver_sql(sql, rows)
+        return
+    head, rest = sql.split(" VALUES (", 1)
+    tail = rest.split(")", 1)[1]
+    arrays = ", ".join(f"%b::{_PG_ARRAYS[type(value)]}" for value in rows[0])  # binary: no quoting
+    columns = tuple(list(column) for column in zip(*rows, strict=True))
+    conn.exec_driver_sql(f"{head} SELECT * FROM unnest({arrays}){tail}", columns)
+
+
+def _merge_sketches(conn: Connection, visitors: dict[SketchKey, set[str]]) -> None:
+    """Add ``visitors`` to the stored sketches of their keys, under row locks.
+
+    On PostgreSQL missing rows are created first (empty) and every row of the batch's
+    days and assets is locked ``FOR UPDATE`` before it is read, merged and written back,
+    so two writers never lose each other's visitors; on SQLite the transaction already
+    holds the database's write lock (the rollups were written first).
+    """
+    k = analytics_visitor_sketches.c
+    keys = sorted(visitors)
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        _execute_many(conn, _SKETCH_PLACEHOLDER, [(*key, b"") for key in keys])
+    days = sorted({key[0] for key in keys})
+    assets = sorted({key[1] for key in keys})
+    wanted = set(keys)
+    stored: dict[SketchKey, bytes] = {}
+    for start in range(0, len(assets), 500):
+        query = select(k.day, k.asset_id, k.short_code, k.event_type, k.audience, k.sketch).where(
+            k.day.in_(days), k.asset_id.in_(assets[start : start + 500])
+        )
+        if postgres:
+            query = query.order_by(k.day, k.asset_id, k.short_code, k.event_type, k.audience)
+            query = query.with_for_update()
+        for day, asset, code, kind, audience, blob in conn.execute(query):
+            key = (int(day), asset, code, kind, audience)
+            if key in wanted and blob:
+                stored[key] = bytes(blob)
+    _execute_many(
+        conn,
+        _SKETCH_UPSERT,
+        [(*key, merged(stored.get(key), visitors[key])) for key in keys],
+    )

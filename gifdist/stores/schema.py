@@ -268,6 +268,45 @@ analytics_totals = Table(
     Column("count", BigInteger, nullable=False),
 )
 
+# The rollups without the link, per UTC day (epoch day): asset reports read whole days
+# here and only the hours at a window's edges from the rollups.
+analytics_asset_days = Table(
+    "analytics_asset_days",
+    metadata,
+    Column("asset_id", String(64), primary_key=True),
+    Column("day", BigInteger, primary_key=True),
+    Column("platform", String(16), primary_key=True),
+    Column("event_type", String(8), primary_key=True),
+    Column("audience", String(8), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+)
+
+# Counted events (people and bots) per asset, hour and event type: an asset's series.
+analytics_asset_hours = Table(
+    "analytics_asset_hours",
+    metadata,
+    Column("asset_id", String(64), primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("event_type", String(8), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Index("ix_analytics_asset_hours_hour", "hour"),
+)
+
+# Unique visitors: a HyperLogLog sketch (gifdist.analytics.sketches) of the visitor ids
+# per UTC day (epoch day), asset, link ('' for none), event type and counted audience.
+analytics_visitor_sketches = Table(
+    "analytics_visitor_sketches",
+    metadata,
+    Column("day", BigInteger, primary_key=True),
+    Column("asset_id", String(64), primary_key=True),
+    Column("short_code", String(64), primary_key=True),
+    Column("event_type", String(8), primary_key=True),
+    Column("audience", String(8), primary_key=True),
+    Column("sketch", LargeBinary, nullable=False),
+    Index("ix_analytics_visitor_sketches_asset", "asset_id", "day"),
+    Index("ix_analytics_visitor_sketches_short_code", "short_code", "day"),
+)
+
 # Renditions of a content (MP4, WebP, stills, tiny versions), keyed by the content's
 # sha256 and the kind; each is itself a content-addressed blob (blob_sha256).
 renditions = Table(

@@ -249,7 +249,8 @@ def random_events(n: int, seed: int = 3) -> list[AnalyticsEvent]:
 
 def test_sql_store_answers_like_the_in_memory_store(engine: Engine) -> None:
     events = random_events(3000)
-    memory, sql = AnalyticsTracker(), AnalyticsTracker(SqlAnalyticsStore(engine))
+    memory = AnalyticsTracker()
+    sql = AnalyticsTracker(SqlAnalyticsStore(engine, raw_events=True))
     memory.store.record(events)
     for start in range(0, len(events), 700):  # several batches hit the same rollup rows
         sql.store.record(events[start : start + 700])
@@ -289,7 +290,7 @@ def test_sql_store_time_windows_series_and_clear(engine: Engine) -> None:
 
 
 def test_retention_removes_old_raw_events_but_keeps_rollups(engine: Engine) -> None:
-    store = SqlAnalyticsStore(engine)
+    store = SqlAnalyticsStore(engine, raw_events=True)
     tracker = AnalyticsTracker(store)
     now = datetime.now(UTC)
     tracker.track_event("a", EventType.VIEW, timestamp=now - timedelta(days=100))
@@ -483,7 +484,7 @@ def test_far_future_beacon_is_refused() -> None:
 
 
 def test_sql_batch_is_one_transaction(engine: Engine) -> None:
-    store = SqlAnalyticsStore(engine)
+    store = SqlAnalyticsStore(engine, raw_events=True)
     good = event()
     duplicate = dataclasses.replace(good)
     with pytest.raises(IntegrityError):  # the same event id twice: the whole batch fails
@@ -491,3 +492,83 @@ def test_sql_batch_is_one_transaction(engine: Engine) -> None:
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(analytics_events)).scalar() == 0
         assert conn.execute(select(func.count()).select_from(analytics_rollups)).scalar() == 0
+
+
+# --- the in-memory tracker's counters and top-N orders -----------------------------
+
+
+def _naive_top(events: list[tuple[str, EventType]], metric: str, limit: int) -> list[str]:
+    counts: dict[str, Counter[str]] = {}
+    for asset, kind in events:
+        counts.setdefault(asset, Counter())[kind.value] += 1
+
+    def value(c: Counter[str]) -> float:
+        views, plays, clicks = c["view"], c["play"], c["click"]
+        if metric in ("views", "plays", "clicks"):
+            return {"views": views, "plays": plays, "clicks": clicks}[metric]
+        part = clicks if metric == "ctr" else plays
+        return round(part / views * 100, 2) if views else 0.0
+
+    return sorted(counts, key=lambda a: (-value(counts[a]), a))[:limit]
+
+
+def test_top_assets_follow_every_change_between_calls() -> None:
+    rng = random.Random(7)
+    tracker = AnalyticsTracker()
+    seen: list[tuple[str, EventType]] = []
+    kinds = [EventType.VIEW, EventType.VIEW, EventType.PLAY, EventType.CLICK]
+    for step in range(40):
+        for _ in range(rng.randint(1, 30)):
+            asset, kind = f"a{rng.randint(0, 25)}", rng.choice(kinds)
+            tracker.track_event(asset, kind, rng.choice(list(Platform)))
+            seen.append((asset, kind))
+        metric = ("views", "plays", "clicks", "ctr", "play_rate")[step % 5]
+        top = tracker.get_top_assets(metric, 7)
+        assert [row["asset_id"] for row in top] == _naive_top(seen, metric, 7), metric
+
+
+def test_top_assets_rows_are_copies_and_forget_a_cleared_asset() -> None:
+    tracker = AnalyticsTracker()
+    for asset, n in (("a", 3), ("b", 2), ("c", 1)):
+        for _ in range(n):
+            tracker.track_event(asset, EventType.VIEW)
+    top = tracker.get_top_assets("views", 2)
+    assert [(r["asset_id"], r["views"]) for r in top] == [("a", 3), ("b", 2)]
+    top[0]["views"] = 99
+    assert tracker.get_top_assets("views", 1)[0]["views"] == 3
+    tracker.clear_events("a")
+    assert [r["asset_id"] for r in tracker.get_top_assets("views", 5)] == ["b", "c"]
+    tracker.track_event("c", EventType.VIEW)
+    tracker.track_event("c", EventType.VIEW)
+    assert [r["asset_id"] for r in tracker.get_top_assets("views", 5)] == ["c", "b"]
+
+
+def test_track_event_returns_the_seed_record_with_a_utc_timestamp() -> None:
+    tracker = AnalyticsTracker()
+    before = datetime.now(UTC)
+    record = tracker.track_event("a", EventType.CLICK, Platform.TEAMS, "Ab12Cd34", {"k": 1})
+    after = datetime.now(UTC)
+    assert {k: record[k] for k in ("asset_id", "event_type", "platform", "short_code")} == {
+        "asset_id": "a",
+        "event_type": "click",
+        "platform": "teams",
+        "short_code": "Ab12Cd34",
+    }
+    assert record["metadata"] == {"k": 1}
+    assert before <= datetime.fromisoformat(record["timestamp"]) <= after
+    assert record["timestamp"].endswith("+00:00")
+    [kept] = tracker.get_events_by_timeframe("a")
+    assert kept["timestamp"] == record["timestamp"] and kept["event_id"] == record["event_id"]
+    record["metadata"]["k"] = 2  # the caller's copy, not the tracker's
+    assert tracker.get_events_by_timeframe("a")[0]["metadata"] == {"k": 1}
+
+
+def test_a_links_asset_is_the_one_of_its_earliest_hour() -> None:
+    tracker = AnalyticsTracker()
+    now = datetime.now(UTC)
+    tracker.track_event("later", EventType.VIEW, short_code="Ab12Cd34")
+    tracker.track_event(
+        "earlier", EventType.VIEW, short_code="Ab12Cd34", timestamp=now - timedelta(hours=3)
+    )
+    assert tracker.get_short_link_metrics("Ab12Cd34")["asset_id"] == "earlier"
+    assert tracker.get_short_link_metrics("Ab12Cd34")["views"] == 2

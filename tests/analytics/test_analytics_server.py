@@ -14,7 +14,7 @@ from servers import SERVER_KEY, running_server
 from sqlalchemy import func, select
 
 from gifdist.stores.database import create_database_engine
-from gifdist.stores.schema import analytics_events
+from gifdist.stores.schema import analytics_rollups
 
 pytestmark = pytest.mark.server
 
@@ -118,9 +118,7 @@ def test_sigterm_during_load_loses_no_acknowledged_event(tmp_path: Path) -> None
         engine = create_database_engine(f"sqlite:///{database / 'gifdist.db'}")
         try:
             with engine.connect() as conn:
-                stored = conn.execute(
-                    select(func.count()).select_from(analytics_events)
-                ).scalar_one()
+                stored = conn.execute(select(func.sum(analytics_rollups.c.count))).scalar_one()
         finally:
             engine.dispose()
         assert stored >= acknowledged, server.log()[-3000:]

@@ -110,8 +110,11 @@ def test_delete_means_gone_everywhere(
     alice, bob = owners
     asset = upload(alice, 72, title="bye")
     code = link(alice, asset["asset_id"], via="slack")["short_code"]
-    service.capture.record_event(asset["asset_id"], EventType.VIEW, Platform.SLACK)
+    service.capture.record_event(
+        asset["asset_id"], EventType.VIEW, Platform.SLACK, short_code=code, visitor="v1"
+    )
     service.events.flush()
+    assert analytics_rows(service, asset["asset_id"]) == (1, 1, 1)
     assert alice.get(f"/a/{asset['asset_id']}.gif").status_code == 200  # cached on this node
     assert bob.delete(f"/api/v1/assets/{asset['asset_id']}").status_code == 403
     assert alice.delete(f"/api/v1/assets/{asset['asset_id']}").status_code == 204
@@ -126,6 +129,28 @@ def test_delete_means_gone_everywhere(
     assert alice.delete(f"/api/v1/assets/{asset['asset_id']}").status_code == 404
     assert service.blobs.local_path(asset["sha256"]) is None  # no other asset used the bytes
     assert service.tracker.get_asset_metrics(asset["asset_id"])["views"] == 0
+    assert analytics_rows(service, asset["asset_id"]) == (0, 0, 0)  # rollups, totals, sketches
+
+
+def analytics_rows(service: Service, asset_id: str) -> tuple[int, ...]:
+    """Rows an asset has in the rollups, the totals and the visitor sketches."""
+    from sqlalchemy import func, select
+
+    from gifdist.stores.schema import (
+        analytics_rollups,
+        analytics_totals,
+        analytics_visitor_sketches,
+    )
+
+    with service.engine.connect() as conn:
+        return tuple(
+            int(
+                conn.execute(
+                    select(func.count()).select_from(t).where(t.c.asset_id == asset_id)
+                ).scalar_one()
+            )
+            for t in (analytics_rollups, analytics_totals, analytics_visitor_sketches)
+        )
 
 
 def test_deleting_one_owners_copy_keeps_the_others_bytes(
@@ -222,8 +247,16 @@ def test_export_hands_an_owner_everything_and_erase_removes_it(
         gif = archive.read(first["file"])
         assert hashlib.sha256(gif).hexdigest() == mine[0]["sha256"]
         assert "bob" not in json.dumps(manifest)
+    for m in mine:
+        service.capture.record_event(m["asset_id"], EventType.PLAY, Platform.WEB, visitor="v9")
+    service.events.flush()
+    assert analytics_rows(service, mine[1]["asset_id"]) == (1, 1, 1)
     erased = runner.invoke(cli, ["erase", "--owner", alice_id, "--yes"])
     assert erased.exit_code == 0 and "erased 3 GIFs" in erased.output, erased.output
+    assert all(analytics_rows(service, m["asset_id"]) == (0, 0, 0) for m in mine)
+    service.capture.record_event(theirs["asset_id"], EventType.PLAY, Platform.WEB, visitor="v9")
+    service.events.flush()
+    assert analytics_rows(service, theirs["asset_id"]) == (1, 1, 1)
     time.sleep(2.1)  # another process, no Redis: this server's asset cache lives 2 s
     assert all(alice.get(f"/a/{m['asset_id']}.gif").status_code == 410 for m in mine)
     assert bob.get(f"/a/{theirs['asset_id']}.gif").status_code == 200
