@@ -46,6 +46,7 @@ from gifdist.stores.schema import (
     analytics_rollups,
     analytics_totals,
     analytics_visitor_sketches,
+    tombstones,
 )
 
 HOUR_MS = 3_600_000
@@ -114,9 +115,17 @@ class SqlAnalyticsStore:
         self.redis_sketches = redis_sketches
 
     def record(self, events: Sequence[AnalyticsEvent]) -> None:
-        """Write a batch as rollup and total deltas, sketch merges and (if on) raw rows."""
+        """Write a batch as rollup and total deltas, sketch merges and (if on) raw rows.
+
+        Events of deleted assets are dropped: a view buffered (on any node) while its
+        GIF was being deleted must not bring the erased numbers back."""
         if not events:
             return
+        gone = self._deleted_assets({e.asset_id for e in events})
+        if gone:
+            events = [e for e in events if e.asset_id not in gone]
+            if not events:
+                return
         rollups: Counter[tuple[int, str, str, str, str, str]] = Counter()
         visitors: dict[SketchKey, set[str]] = {}
         for e in events:
@@ -147,6 +156,17 @@ class SqlAnalyticsStore:
                 self.redis_sketches.add(visitors)  # before the commit: a failure retries all
             elif visitors:
                 _merge_sketches(conn, visitors)
+
+    def _deleted_assets(self, asset_ids: set[str]) -> set[str]:
+        """Which of ``asset_ids`` have a tombstone (one indexed lookup per 500 ids)."""
+        t = tombstones.c
+        ids = sorted(asset_ids)
+        gone: set[str] = set()
+        with self.engine.connect() as conn:
+            for i in range(0, len(ids), 500):
+                query = select(t.key).where(t.kind == "asset", t.key.in_(ids[i : i + 500]))
+                gone.update(conn.execute(query).scalars())
+        return gone
 
     def counts(self, **scope: Unpack[EventScope]) -> Counter[Key]:
         """Counted events per (platform, event type) in the scope."""

@@ -132,6 +132,22 @@ def test_delete_means_gone_everywhere(
     assert analytics_rows(service, asset["asset_id"]) == (0, 0, 0)  # rollups, totals, sketches
 
 
+def test_numbers_buffered_during_a_delete_do_not_come_back(
+    owners: tuple[TestClient, TestClient], service: Service
+) -> None:
+    alice, _ = owners
+    gone = upload(alice, 73, title="going")["asset_id"]
+    kept = upload(alice, 74, title="staying")["asset_id"]
+    # a view on another node (or still in this node's buffer) when the delete lands
+    service.capture.record_event(gone, EventType.VIEW, Platform.WEB, visitor="v1")
+    service.capture.record_event(kept, EventType.VIEW, Platform.WEB, visitor="v1")
+    assert alice.delete(f"/api/v1/assets/{gone}").status_code == 204
+    service.capture.record_event(gone, EventType.CLICK, Platform.WEB, visitor="v2")
+    service.events.flush()
+    assert analytics_rows(service, gone) == (0, 0, 0)
+    assert analytics_rows(service, kept) == (1, 1, 1)  # the same batch's other GIF counts
+
+
 def analytics_rows(service: Service, asset_id: str) -> tuple[int, ...]:
     """Rows an asset has in the rollups, the totals and the visitor sketches."""
     from sqlalchemy import func, select
