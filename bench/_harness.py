@@ -9,11 +9,13 @@ figure to read, the absolute numbers move with the machine's load.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import random
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -166,7 +168,16 @@ def gifdist_server(
     finally:
         if proc.poll() is None:
             proc.terminate()
-            proc.wait(timeout=60)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                print(
+                    "note: the server did not stop within 60 s of SIGTERM; killed", file=sys.stderr
+                )
+                for pid in reversed(process_tree(proc.pid)):
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
+                proc.wait()
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
