@@ -103,7 +103,6 @@ class HotPaths:
         self.client_address = addresses
         self.telemetry = telemetry
         self.limits = limits
-        self.access_log = telemetry is not None and telemetry.access_log
         self.shared_seconds = service.settings.shared_cache_seconds
         self.public_bytes = public_bytes_cache_control(self.shared_seconds)
         self._public_bytes_header = (b"cache-control", self.public_bytes.encode())
@@ -179,22 +178,19 @@ class HotPaths:
                 extra.append((b"traceparent", trace.traceparent))
         status = 500
         sent = 0  # body bytes, as nginx's $body_bytes_sent
-        declared: int | None = None
-        access_log = self.access_log
+        start_headers: Any = ()
 
         async def reply(message: Message) -> None:
-            nonlocal status, sent, declared
+            nonlocal status, sent, start_headers
             kind = message["type"]
             if kind == "http.response.body":
                 sent += len(message.get("body", b""))
             elif kind == "http.response.start":
                 status = message["status"]
-                headers = message.get("headers", ())
-                if access_log:
-                    declared = content_length(headers)
-                message["headers"] = [*headers, *extra]
-            elif kind == PATHSEND:  # the server sends the file itself
-                sent += declared or 0
+                start_headers = message.get("headers", ())
+                message["headers"] = [*start_headers, *extra]
+            elif kind == PATHSEND:  # the server sends the file itself: its declared length
+                sent += content_length(start_headers) or 0
             await send(message)
 
         try:
