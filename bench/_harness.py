@@ -2,16 +2,22 @@
 
 Both servers are pinned to CPU 0 and wrk to CPU 1 (when ``taskset`` exists), each
 server with one worker process, so the comparison is one core against one core.
+``interleaved`` alternates the runs (gifdist, nginx, gifdist, ...) and reports
+medians, so a neighbour's burst of load hits both sides alike; the ratio is the
+figure to read, the absolute numbers move with the machine's load.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import random
 import re
 import shutil
+import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,8 +39,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def pinned(cpu: int, argv: list[str]) -> list[str]:
-    return ["taskset", "-c", str(cpu), *argv] if shutil.which("taskset") else argv
+def pinned(cpu: int | str | None, argv: list[str]) -> list[str]:
+    """``argv`` run on ``cpu`` (a number or a list such as ``"0,1"``; None: anywhere)."""
+    if cpu is None or not shutil.which("taskset"):
+        return argv
+    return ["taskset", "-c", str(cpu), *argv]
+
+
+def load_average() -> str:
+    """The 1-minute load average and the CPU count, to print beside the figures."""
+    try:
+        return f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    except OSError:
+        return "load unknown"
 
 
 def make_gif_of_size(target_bytes: int, seed: int = 0) -> bytes:
@@ -72,6 +89,11 @@ class Gifdist:
     data_dir: Path
     process: subprocess.Popen[bytes] | None = None
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
     def stop(self) -> None:
         """Stop the server gracefully (it flushes what it holds); its data dir stays."""
         if self.process is not None and self.process.poll() is None:
@@ -100,8 +122,11 @@ class Gifdist:
 
 
 @contextmanager
-def gifdist_server(server: str = "granian", **env: str) -> Iterator[Gifdist]:
-    """One gifdist worker on CPU 0, moderation and rate limits off.
+def gifdist_server(
+    server: str = "granian", *, workers: int = 1, cpus: int | str | None = 0, **env: str
+) -> Iterator[Gifdist]:
+    """``workers`` gifdist workers on ``cpus`` (one on CPU 0 by default), moderation
+    and rate limits off, telemetry on (every click recorded).
 
     Logging is at WARNING, so the access log (on by default, at INFO) is left out
     of these figures; ``access_log.py`` measures its cost on its own.
@@ -120,7 +145,7 @@ def gifdist_server(server: str = "granian", **env: str) -> Iterator[Gifdist]:
         **env,
     }
     argv = pinned(
-        0,
+        cpus,
         [
             sys.executable,
             "-m",
@@ -131,7 +156,7 @@ def gifdist_server(server: str = "granian", **env: str) -> Iterator[Gifdist]:
             "--server",
             server,
             "--workers",
-            "1",
+            str(workers),
         ],
     )
     proc = subprocess.Popen(
@@ -143,7 +168,16 @@ def gifdist_server(server: str = "granian", **env: str) -> Iterator[Gifdist]:
     finally:
         if proc.poll() is None:
             proc.terminate()
-            proc.wait(timeout=60)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                print(
+                    "note: the server did not stop within 60 s of SIGTERM; killed", file=sys.stderr
+                )
+                for pid in reversed(process_tree(proc.pid)):
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
+                proc.wait()
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
@@ -173,8 +207,14 @@ http {{
 """
 
 
+@dataclass
+class Nginx:
+    base: str
+    pid: int
+
+
 @contextmanager
-def nginx_server(files: dict[str, bytes]) -> Iterator[str]:
+def nginx_server(files: dict[str, bytes]) -> Iterator[Nginx]:
     """nginx (one worker, sendfile) serving ``files`` under /a/ on CPU 0."""
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     root = Path(tempfile.mkdtemp(prefix="nginx-bench-"))
@@ -194,7 +234,7 @@ def nginx_server(files: dict[str, bytes]) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(base + "/")
-        yield base
+        yield Nginx(base, proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -207,21 +247,66 @@ class WrkResult:
     bytes_per_s: float
     latency_p50_ms: float
     non_2xx_3xx: int
+    requests: int = 0
+    server_cpu_s: float = 0.0  # CPU time the server's processes used during the run
+
+    @property
+    def requests_per_cpu_s(self) -> float:
+        """Requests per second of server CPU: what one whole core would give, whatever
+        share of it the server got while the machine was shared."""
+        return self.requests / self.server_cpu_s if self.server_cpu_s else 0.0
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every process under it (Linux ``/proc``)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo += children.get(current, [])
+    return tree
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by ``pids`` (gone ones count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 _UNITS = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "B": 1}
 
 
 def wrk(
-    url: str, *, seconds: int = 5, connections: int = 32, headers: dict[str, str] | None = None
+    url: str,
+    *,
+    seconds: float = 5,
+    connections: int = 32,
+    headers: dict[str, str] | None = None,
+    cpu: int | str | None = 1,
+    threads: int = 1,
 ) -> WrkResult:
-    """Run wrk (one thread, on CPU 1) and parse its summary."""
+    """Run wrk (one thread, on CPU 1 by default) and parse its summary."""
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian package 'wrk'); `make bench` installs it")
-    argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in (headers or {}).items():
         argv += ["-H", f"{name}: {value}"]
-    out = subprocess.run(pinned(1, [*argv, url]), capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        pinned(cpu, [*argv, url]), capture_output=True, text=True, check=True
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     transfer = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)
     bps = float(transfer.group(1)) * _UNITS[transfer.group(2)] if transfer else 0.0
@@ -230,4 +315,55 @@ def wrk(
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     if errors and int(errors.group(1)) > 0:
         raise RuntimeError(f"{url} answered errors during the run:\n{out}")
-    return WrkResult(rps, bps, p50_ms, int(errors.group(1)) if errors else 0)
+    count = re.search(r"(\d+) requests in", out)
+    requests = int(count.group(1)) if count else 0
+    return WrkResult(rps, bps, p50_ms, int(errors.group(1)) if errors else 0, requests)
+
+
+def interleaved(
+    targets: dict[str, tuple[str, int]],
+    *,
+    rounds: int = 3,
+    seconds: float = 3,
+    headers: dict[str, str] | None = None,
+    connections: int = 32,
+) -> dict[str, list[WrkResult]]:
+    """wrk on each of ``targets`` (name → (URL, server pid)) in turn, ``rounds`` times,
+    after a one-second warm-up each; every name's results in run order, each with the
+    CPU time the server's processes used during its run."""
+    for url, _ in targets.values():
+        wrk(url, seconds=1, headers=headers, connections=connections)
+    results: dict[str, list[WrkResult]] = {name: [] for name in targets}
+    for _ in range(rounds):
+        for name, (url, pid) in targets.items():
+            pids = process_tree(pid)
+            before = cpu_seconds(pids)
+            result = wrk(url, seconds=seconds, headers=headers, connections=connections)
+            result.server_cpu_s = cpu_seconds(pids) - before
+            results[name].append(result)
+    return results
+
+
+def median_rps(results: list[WrkResult]) -> float:
+    return statistics.median(r.requests_per_s for r in results)
+
+
+def median_per_cpu(results: list[WrkResult]) -> float:
+    return statistics.median(r.requests_per_cpu_s for r in results)
+
+
+def ratio_line(label: str, ours: list[WrkResult], theirs: list[WrkResult], target: float) -> str:
+    """``label``: median req/s of both and their ratio, then the same per CPU second
+    (the steadier figure on a shared machine), and the target the ratio is held to."""
+    wall = median_rps(ours) / median_rps(theirs)
+    per_cpu = median_per_cpu(ours) / median_per_cpu(theirs) if median_per_cpu(theirs) else 0.0
+    rounds = ", ".join(
+        f"{a.requests_per_s / b.requests_per_s:.2f}" for a, b in zip(ours, theirs, strict=True)
+    )
+    verdict = "ok" if min(wall, per_cpu or wall) >= target else "BELOW TARGET"
+    return (
+        f"{label:>10}  req/s: gifdist {median_rps(ours):>7.0f}  nginx {median_rps(theirs):>7.0f}"
+        f"  ratio {wall:.2f} (rounds {rounds})\n"
+        f"{'':>10}  per CPU s: gifdist {median_per_cpu(ours):>7.0f}  nginx "
+        f"{median_per_cpu(theirs):>7.0f}  ratio {per_cpu:.2f}   target ≥ {target:.2f}: {verdict}"
+    )

@@ -13,8 +13,10 @@ from pathlib import Path
 HERE = Path(__file__).parent
 QUICK = {
     "analytics.py": ["--events", "200000", "--seconds", "3"],
-    "delivery.py": ["--seconds", "3"],
-    "shortlinks.py": ["--seconds", "3"],
+    "delivery.py": ["--seconds", "2", "--rounds", "2"],
+    "shortlinks.py": ["--seconds", "2", "--rounds", "2"],
+    "front_cost.py": ["--requests", "5000", "--rounds", "3"],
+    "workers.py": ["--seconds", "2", "--rounds", "1"],
     "ratelimit.py": [],
     "instrumentation.py": ["--seconds", "3"],
     "access_log.py": ["--seconds", "3"],

@@ -20,7 +20,7 @@ from opentelemetry import trace
 
 from gifdist.config import Settings
 from gifdist.observability.access_log import install_access_handler
-from gifdist.observability.context import current_request_id
+from gifdist.observability.context import current_request_id, current_trace_ids
 from gifdist.observability.stack import json_safe
 
 __all__ = ["SERVER_LOGGERS", "configure_logging", "granian_log_config", "wants_json"]
@@ -51,6 +51,11 @@ def _add_trace_context(_logger: Any, _method: str, event_dict: EventDict) -> Eve
     if context.is_valid:
         event_dict.setdefault("trace_id", f"{context.trace_id:032x}")
         event_dict.setdefault("span_id", f"{context.span_id:016x}")
+        return event_dict
+    ids = current_trace_ids.get()  # a request served without a span object
+    if ids is not None:
+        event_dict.setdefault("trace_id", f"{ids[0]:032x}")
+        event_dict.setdefault("span_id", f"{ids[1]:016x}")
     return event_dict
 
 

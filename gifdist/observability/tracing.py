@@ -27,18 +27,22 @@ from opentelemetry.sdk.trace.export import (
 )
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, TraceFlags, Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from gifdist import __version__
 from gifdist.config import Settings
+from gifdist.observability.context import current_trace_ids
 
 __all__ = [
     "configure_tracing",
     "flush_spans",
+    "records_spans",
     "request_tracer",
     "span",
     "span_attributes",
     "start_server_span",
     "tracer_for",
+    "unrecorded_ids",
 ]
 
 INSTRUMENTATION_NAME = "gifdist"
@@ -47,9 +51,10 @@ log = logging.getLogger("gifdist.observability.tracing")
 
 # A proxy: it follows the global provider once ``configure_tracing`` sets one.
 _global_tracer = trace.get_tracer(INSTRUMENTATION_NAME, __version__)
+_NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
+_PROPAGATOR = TraceContextTextMapPropagator()
 # The tracer of the request being served, so domain spans join its trace even when
 # the app was given its own provider (tests) rather than the global one.
-_NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
 request_tracer: ContextVar[Tracer | None] = ContextVar("gifdist_request_tracer", default=None)
 
 
@@ -99,13 +104,18 @@ def tracer_for(provider: trace.TracerProvider | None) -> Tracer:
     return provider.get_tracer(INSTRUMENTATION_NAME, __version__)
 
 
+def records_spans(tracer: Tracer) -> bool:
+    """False when ``tracer`` samples nothing (no exporter): then a request needs only ids."""
+    return getattr(tracer, "sampler", None) is not ALWAYS_OFF
+
+
 def start_server_span(tracer: Tracer, name: str, parent: Context) -> Span:
     """The span for one request, child of ``parent`` (the incoming trace context).
 
     When ``tracer`` records nothing (no exporter), the SDK's sampling path is skipped:
     an unrecorded span with fresh ids costs a third as much on the hot paths.
     """
-    if getattr(tracer, "sampler", None) is not ALWAYS_OFF:
+    if records_spans(tracer):
         return tracer.start_span(name, context=parent, kind=SpanKind.SERVER)
     remote = trace.get_current_span(parent).get_span_context()
     if remote.is_valid:
@@ -114,6 +124,19 @@ def start_server_span(tracer: Tracer, name: str, parent: Context) -> Span:
         trace_id, state = random.getrandbits(128) or 1, None
     span_id = random.getrandbits(64) or 1
     return NonRecordingSpan(SpanContext(trace_id, span_id, False, _NOT_SAMPLED, state))
+
+
+def unrecorded_ids(traceparent: bytes | None, tracestate: bytes | None) -> tuple[int, int]:
+    """(trace id, span id) of a server span nobody records: the caller's trace when its
+    W3C ``traceparent`` is valid (a malformed one starts a new trace), a fresh span id."""
+    trace_id = 0
+    if traceparent is not None:
+        carrier = {"traceparent": traceparent.decode("latin-1")}
+        if tracestate is not None:
+            carrier["tracestate"] = tracestate.decode("latin-1")
+        remote = trace.get_current_span(_PROPAGATOR.extract(carrier)).get_span_context()
+        trace_id = remote.trace_id if remote.is_valid else 0
+    return trace_id or random.getrandbits(128) or 1, random.getrandbits(64) or 1
 
 
 def flush_spans(provider: trace.TracerProvider | None, timeout_millis: int = 5000) -> None:
@@ -143,5 +166,18 @@ def span(name: str, **attributes: Any) -> Iterator[Span]:
     Example: ``with span("upload.validate", asset_id=asset_id): ...``
     """
     tracer = request_tracer.get() or _global_tracer
-    with tracer.start_as_current_span(name, attributes=span_attributes(attributes)) as current:
+    parent = _unrecorded_request_context()
+    with tracer.start_as_current_span(
+        name, context=parent, attributes=span_attributes(attributes)
+    ) as current:
         yield current
+
+
+def _unrecorded_request_context() -> Context | None:
+    """The request's trace as a parent, when its server span is ids only (else None: the
+    current context, as usual)."""
+    ids = current_trace_ids.get()
+    if ids is None or trace.get_current_span().get_span_context().is_valid:
+        return None
+    parent = NonRecordingSpan(SpanContext(ids[0], ids[1], False, _NOT_SAMPLED))
+    return trace.set_span_in_context(parent)

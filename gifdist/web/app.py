@@ -29,11 +29,19 @@ from gifdist.web.errors import install_error_handlers
 from gifdist.web.hotpath import HotPaths
 from gifdist.web.middleware.body_limits import BodySizeLimit
 from gifdist.web.middleware.client_ip import ClientAddresses
-from gifdist.web.middleware.ratelimits import RateLimitMiddleware, open_limit_backend
+from gifdist.web.middleware.ratelimits import (
+    RateLimitMiddleware,
+    RateLimits,
+    open_limit_backend,
+)
 from gifdist.web.middleware.request_id import RequestIdMiddleware
 from gifdist.web.middleware.security_headers import HtmlSecurityHeaders
 from gifdist.web.middleware.slashes import install_slash_redirects
-from gifdist.web.middleware.telemetry import TelemetryMiddleware, add_metrics_route
+from gifdist.web.middleware.telemetry import (
+    RequestTelemetry,
+    TelemetryMiddleware,
+    add_metrics_route,
+)
 from gifdist.web.pages import (
     account,
     asset,
@@ -75,7 +83,7 @@ def create_app(
     *,
     service: Service | None = None,
     tracer_provider: TracerProvider | None = None,
-) -> RequestIdMiddleware:
+) -> HotPaths:
     """The full application. Pass a ``Service`` to share one with the caller (tests, CLI).
 
     Server spans go to ``tracer_provider``, or to OpenTelemetry's global provider.
@@ -149,12 +157,19 @@ def create_app(
     )
     app.add_middleware(BodySizeLimit, default_limit=1024 * 1024, upload_paths=("/api/v1/assets",))
     app.add_middleware(HtmlSecurityHeaders)
-    front: Any = HotPaths(app, service, addresses)
+    telemetry = None
+    stack: Any = app
+    rate_limits = None
     if limits is not None:
-        front = RateLimitMiddleware(
-            front, service.settings, limits, addresses, on_refusal=record_ratelimit_refusal
+        rate_limits = RateLimits(
+            service.settings, limits, addresses, on_refusal=record_ratelimit_refusal
         )
+        stack = RateLimitMiddleware(stack, rate_limits)
     if service.settings.telemetry == "on":
         tracer = tracer_for(tracer_provider)
-        front = TelemetryMiddleware(front, tracer, access_log=service.settings.access_log)
-    return RequestIdMiddleware(front)
+        telemetry = RequestTelemetry(tracer, access_log=service.settings.access_log)
+        stack = TelemetryMiddleware(stack, tracer, telemetry=telemetry)
+    # the hot paths do request id, telemetry and rate limit in one pass; the rest, the stack
+    return HotPaths(
+        RequestIdMiddleware(stack), service, addresses, telemetry=telemetry, limits=rate_limits
+    )

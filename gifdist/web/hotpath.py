@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gifdist.analytics.beacons import MAX_BEACON_BYTES, parse_beacon
 from gifdist.analytics.capture import Visit
@@ -25,19 +25,35 @@ from gifdist.caching.ttl import TTLCache
 from gifdist.errors import GifdistError, NotFound, PayloadTooLarge, UnsupportedMediaType
 from gifdist.media.rendition_store import StoredRendition, parse_rendition_path
 from gifdist.media.renditions import RenditionKind
+from gifdist.observability.context import current_request_id
 from gifdist.platforms import card_bot, classify_user_agent, is_person
 from gifdist.sharelinks.controls import expired
 from gifdist.sharelinks.links import is_valid_short_code
 from gifdist.sharelinks.qr import qr_image
 from gifdist.web.delivery import (
+    PATHSEND,
+    SMALL_FILE_BYTES,
+    SMALL_FILES_BUDGET,
     FileRepresentation,
+    SmallFiles,
     StoredRepresentation,
+    is_conditional,
     send_file,
     send_stored,
 )
 from gifdist.web.errors import DATABASE_DOWN, DATABASE_RETRY_AFTER, error_body
 from gifdist.web.middleware.client_ip import ClientAddresses
+from gifdist.web.middleware.ratelimits import RateLimits
+from gifdist.web.middleware.request_id import new_request_id, valid_request_id
 from gifdist.web.middleware.security_headers import HTML_SECURITY_HEADERS
+from gifdist.web.middleware.telemetry import (
+    BEACON_ROUTE,
+    GIF_ROUTE,
+    RENDITION_ROUTE,
+    SHORT_LINK_ROUTE,
+    RequestTelemetry,
+    content_length,
+)
 from gifdist.web.pages.embeds import oembed_link
 from gifdist.web.pages.render import asset_context, error_page, render
 from gifdist.wiring import Service
@@ -60,59 +76,144 @@ BEACON_PATH = "/api/v1/events"
 BEACON_TYPES = ("application/json", "text/plain", "")
 
 
-class HotPaths:
-    """ASGI front that serves short links and GIF bytes, else calls ``app``."""
+Handler = Callable[[Scope, Receive, Send, Any], Awaitable[None]]
+HOT_METHODS = frozenset({"GET", "HEAD"})
 
-    def __init__(self, app: ASGIApp, service: Service, addresses: ClientAddresses) -> None:
+
+class HotPaths:
+    """ASGI front: the hot paths in one pass, everything else to ``app``.
+
+    One pass means the request id, telemetry (trace ids, metrics, access line), the
+    rate limit and the handler run in one function with one ``send`` wrapper, rather
+    than four stacked middlewares each wrapping ``send``; ``app`` is the usual stack
+    (the same middlewares over the framework) for every other path.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        service: Service,
+        addresses: ClientAddresses,
+        *,
+        telemetry: RequestTelemetry | None = None,
+        limits: RateLimits | None = None,
+    ) -> None:
         self.app = app
         self.service = service
         self.client_address = addresses
+        self.telemetry = telemetry
+        self.limits = limits
         self.shared_seconds = service.settings.shared_cache_seconds
         self.public_bytes = public_bytes_cache_control(self.shared_seconds)
+        self._public_bytes_header = (b"cache-control", self.public_bytes.encode())
         self.representations: TTLCache[str, FileRepresentation | StoredRepresentation] = TTLCache(
             50_000, ttl=None
         )
+        self.small_files = SmallFiles(SMALL_FILE_BYTES, SMALL_FILES_BUDGET)
         self.qr_codes: TTLCache[tuple[str, str], bytes] = TTLCache(2_000, ttl=3600)
         service.catalog.subscribe(self.representations.invalidate)
         # short-lived: a rendition made or deleted on another node shows within seconds
         self.rendition_representations: TTLCache[
             tuple[str, RenditionKind], FileRepresentation | StoredRepresentation
         ] = TTLCache(50_000, ttl=30.0)
+        self._redirects: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        handler = self._handler(scope)
-        if handler is None:
+        route = self._route(scope) if scope["type"] == "http" else None
+        if route is None:
             await self.app(scope, receive, send)
             return
+        await self._serve(scope, receive, send, *route)
+
+    def _route(self, scope: Scope) -> tuple[str, str | None, Handler, Any] | None:
+        """(route template, rate-limit policy, handler, its argument) of a hot path."""
+        path: str = scope["path"]
+        method: str = scope["method"]
+        if method in HOT_METHODS:
+            if path.startswith("/s/"):
+                if path.endswith((".svg", ".png")):
+                    return SHORT_LINK_ROUTE, "shortlinks", self.qr_code, (path[3:-4], path[-3:])
+                return SHORT_LINK_ROUTE, "shortlinks", self.short_link, path[3:]
+            if path.startswith("/a/"):
+                rendition = parse_rendition_path(path[3:])
+                if rendition is not None:
+                    return RENDITION_ROUTE, None, self.rendition, rendition
+                if path.endswith(".gif"):
+                    return GIF_ROUTE, None, self.gif, path[3:-4]
+        elif method == "POST" and path == BEACON_PATH:
+            return BEACON_ROUTE, "beacons", self.beacon, None
+        return None
+
+    async def _serve(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        template: str,
+        policy: str | None,
+        handler: Handler,
+        argument: Any,
+    ) -> None:
+        """Request id, trace, rate limit, handler, then metrics and the access line."""
+        started = time.perf_counter()
+        client_id = traceparent = tracestate = None
+        for key, value in scope["headers"]:
+            if key == b"x-request-id":
+                if client_id is None:
+                    client_id = value
+            elif key == b"traceparent":
+                traceparent = value
+            elif key == b"tracestate":
+                tracestate = value
+        request_id = (client_id and valid_request_id(client_id)) or new_request_id()
+        scope.setdefault("state", {})["request_id"] = request_id
+        id_token = current_request_id.set(request_id)
+        method: str = scope["method"]
+        telemetry = self.telemetry
+        trace = None
+        extra = [(b"x-request-id", request_id.encode("ascii"))]
+        if telemetry is not None:
+            trace = telemetry.begin(f"{method} {template}", traceparent, tracestate)
+            if trace.traceparent is not None:
+                extra.append((b"traceparent", trace.traceparent))
+        status = 500
+        sent = 0  # body bytes, as nginx's $body_bytes_sent
+        start_headers: Any = ()
+
+        async def reply(message: Message) -> None:
+            nonlocal status, sent, start_headers
+            kind = message["type"]
+            if kind == "http.response.body":
+                sent += len(message.get("body", b""))
+            elif kind == "http.response.start":
+                status = message["status"]
+                start_headers = message.get("headers", ())
+                message["headers"] = [*start_headers, *extra]
+            elif kind == PATHSEND:  # the server sends the file itself: its declared length
+                sent += content_length(start_headers) or 0
+            await send(message)
+
         try:
-            await handler(scope, receive, send)
+            if policy is not None and self.limits is not None:
+                limit_headers, refusal = await self.limits.check(scope, policy)
+                if refusal is not None:
+                    await refusal(scope, receive, reply)
+                    return
+                extra[:0] = limit_headers
+            await handler(scope, receive, reply, argument)
         except DATABASE_DOWN as exc:  # lookups come before the first byte is sent
             log.warning("database unavailable on %s: %s", scope["path"][:100], exc)
-            await _send_json(
-                send,
-                503,
-                error_body("database_unavailable", "try again shortly"),
-                retry_after=DATABASE_RETRY_AFTER,
-            )
-
-    def _handler(self, scope: Scope) -> Callable[[Scope, Receive, Send], Awaitable[None]] | None:
-        if scope["type"] != "http":
-            return None
-        path: str = scope["path"]
-        if scope["method"] in ("GET", "HEAD"):
-            if path.startswith("/s/") and path.endswith((".svg", ".png")):
-                return lambda sc, _r, se: self.qr_code(sc, se, path[3:-4], path[-3:])
-            if path.startswith("/s/"):
-                return lambda sc, _r, se: self.short_link(sc, se, path[3:])
-            rendition = parse_rendition_path(path[3:]) if path.startswith("/a/") else None
-            if rendition is not None:
-                asset_id, kind = rendition
-                return lambda sc, r, se: self.rendition(sc, r, se, asset_id, kind)
-            if path.startswith("/a/") and path.endswith(".gif"):
-                return lambda sc, r, se: self.gif(sc, r, se, path[3:-4])
-        elif scope["method"] == "POST" and path == BEACON_PATH:
-            return self.beacon
-        return None
+            body = error_body("database_unavailable", "try again shortly")
+            await _send_json(reply, 503, body, retry_after=DATABASE_RETRY_AFTER)
+        except BaseException as exc:
+            if trace is not None:
+                trace.failed(exc)
+            raise
+        finally:
+            if telemetry is not None and trace is not None:
+                elapsed = time.perf_counter() - started
+                telemetry.finish(trace, scope, method, template, status, elapsed, sent)
+            current_request_id.reset(id_token)
 
     # lookups ------------------------------------------------------------------
 
@@ -185,8 +286,11 @@ class HotPaths:
         else:
             await _send_html(scope, send, 200, render("locked_card.html"), vary=True)
 
-    async def qr_code(self, scope: Scope, send: Send, code: str, kind: str) -> None:
+    async def qr_code(
+        self, scope: Scope, _receive: Receive, send: Send, code_kind: tuple[str, str]
+    ) -> None:
         """``/s/{code}.svg`` and ``.png``: the short URL as a QR code (made once, cached)."""
+        code, kind = code_kind
         link = await self._link(code)
         record = await self._asset(link["asset_id"]) if link else None
         if link is None or record is None or not record.is_public or expired(link):
@@ -225,7 +329,7 @@ class HotPaths:
 
     # handlers -----------------------------------------------------------------
 
-    async def beacon(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def beacon(self, scope: Scope, receive: Receive, send: Send, _: None) -> None:
         """``POST /api/v1/events``: a play or view reported by the asset page's script.
 
         Body ``{"asset_id" | "short_code", "event_type": "play"|"view", "platform"?,
@@ -254,7 +358,7 @@ class HotPaths:
             result = await anyio.to_thread.run_sync(lambda: capture.beacon(event, visit))
         await _send_json(send, 202, {"result": result})
 
-    async def short_link(self, scope: Scope, send: Send, code: str) -> None:
+    async def short_link(self, scope: Scope, _receive: Receive, send: Send, code: str) -> None:
         link = await self._link(code)
         record = await self._asset(link["asset_id"]) if link else None
         if link is None or record is None or not record.is_public:
@@ -289,21 +393,26 @@ class HotPaths:
             html = render("card.html", **context)
             await _send_html(scope, send, 200, html, vary=True, link=oembed_link(context))
             return
-        location = f"{self.service.settings.base_url}/a/{record.asset_id}"
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 302,
-                "headers": [
-                    (b"location", location.encode()),
-                    (b"cache-control", REVALIDATE.encode()),
-                    (b"vary", b"User-Agent"),
-                    (b"content-length", b"0"),
-                    (b"referrer-policy", b"strict-origin-when-cross-origin"),
-                ],
-            }
-        )
+        headers = self._redirects.get(record.asset_id)
+        if headers is None:
+            headers = self._redirect_headers(record.asset_id)
+        await send({"type": "http.response.start", "status": 302, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
+
+    def _redirect_headers(self, asset_id: str) -> tuple[tuple[bytes, bytes], ...]:
+        """A person's redirect to the asset page: the same headers every time, built once."""
+        location = f"{self.service.settings.base_url}/a/{asset_id}"
+        headers = (
+            (b"location", location.encode()),
+            (b"cache-control", REVALIDATE.encode()),
+            (b"vary", b"User-Agent"),
+            (b"content-length", b"0"),
+            (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        )
+        if len(self._redirects) >= 100_000:
+            self._redirects.clear()
+        self._redirects[asset_id] = headers
+        return headers
 
     async def _redirect_to_store(self, scope: Scope, send: Send, rep: StoredRepresentation) -> int:
         """``GIFDIST_DELIVERY=redirect``: a 302 to a presigned store (or CDN) URL."""
@@ -323,6 +432,7 @@ class HotPaths:
         return 200  # counted as a delivery (the client fetches the bytes from the store)
 
     async def gif(self, scope: Scope, receive: Receive, send: Send, asset_id: str) -> None:
+        """``/a/{id}.gif``: the GIF's bytes (approved assets only), 410 once deleted."""
         record = await self._asset(asset_id)
         approved = record is not None and record.status is AssetStatus.APPROVED
         rep = await self._representation(record) if record and approved else None
@@ -335,10 +445,11 @@ class HotPaths:
         await self._deliver(scope, receive, send, record, rep, counts_play=True)
 
     async def rendition(
-        self, scope: Scope, receive: Receive, send: Send, asset_id: str, kind: RenditionKind
+        self, scope: Scope, receive: Receive, send: Send, which: tuple[str, RenditionKind]
     ) -> None:
         """``/a/{id}.mp4``, ``.webp``, ``.jpg`` and ``/a/{id}/tiny.{gif,mp4,webp,jpg}``:
         a rendition, with the GIF's guarantees; 404 until it is made, 410 once deleted."""
+        asset_id, kind = which
         record = await self._asset(asset_id)
         if record is None or record.status is not AssetStatus.APPROVED:
             if record is None and await anyio.to_thread.run_sync(self._asset_gone, asset_id):
@@ -414,7 +525,7 @@ class HotPaths:
                 shared = min(remaining, self.shared_seconds)
                 cache_control = f"public, max-age={remaining}, s-maxage={shared}"
         if isinstance(rep, FileRepresentation):
-            status = await send_file(scope, receive, send, rep, cache_control=cache_control)
+            status = await self._send_file(scope, receive, send, rep, cache_control)
         elif self.service.settings.delivery == "redirect":
             status = await self._redirect_to_store(scope, send, rep)
         else:
@@ -425,6 +536,35 @@ class HotPaths:
             self.service.capture.delivery(
                 record.asset_id, _visit(scope, self.client_address(scope))
             )
+
+    async def _send_file(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        rep: FileRepresentation,
+        cache_control: str,
+    ) -> int:
+        """The whole file with headers made once (small files from memory), unless the
+        request is conditional or ranged: then the full rules of ``send_file``."""
+        if cache_control != self.public_bytes or is_conditional(scope["headers"]):
+            return await send_file(scope, receive, send, rep, cache_control=cache_control)
+        body = self.small_files.get(rep.path)
+        if body is None and rep.size <= self.small_files.max_file_bytes:
+            body = await anyio.to_thread.run_sync(self.small_files.load, rep.path)
+        if body is None and not (
+            PATHSEND in scope.get("extensions", {}) and os.path.exists(rep.path)
+        ):
+            return await send_file(scope, receive, send, rep, cache_control=cache_control)
+        headers = [*rep.whole_headers, self._public_bytes_header]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        if scope["method"] == "HEAD":
+            await send({"type": "http.response.body", "body": b""})
+        elif body is not None:
+            await send({"type": "http.response.body", "body": body})
+        else:
+            await send({"type": PATHSEND, "path": rep.path})
+        return 200
 
 
 async def _presign(service: Service, sha256: str) -> str:

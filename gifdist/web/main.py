@@ -6,10 +6,10 @@ from gifdist.config import Settings
 from gifdist.observability.logs import configure_logging
 from gifdist.observability.tracing import configure_tracing
 from gifdist.web.app import create_app
-from gifdist.web.middleware.request_id import RequestIdMiddleware
+from gifdist.web.hotpath import HotPaths
 
 
-def create_app_from_env() -> RequestIdMiddleware:
+def create_app_from_env() -> HotPaths:
     """Build the app from ``GIFDIST_*`` environment variables (one per worker process).
 
     Logging and the global tracer provider are set up here, once per worker.

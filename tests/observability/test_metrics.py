@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from conftest import ADMIN_KEY, make_settings
 from gif_factory import make_gif
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
-from servers import running_server
+from servers import SERVER_KEY, running_server
 from starlette.testclient import TestClient
 
 from gifdist.observability import metrics
@@ -215,6 +216,43 @@ def test_workers_share_counters_through_the_multiprocess_directory(tmp_path: Pat
     # (the readiness probe may add a few).
     assert all(count >= 20 for count in counts), counts
     assert pids  # live state is per worker in multi-process mode
+
+
+@pytest.mark.server
+def test_two_workers_count_every_short_link_hit_once_between_them(tmp_path: Path) -> None:
+    """The hot front's pre-bound counters write to each worker's multi-process file:
+    a scrape answered by either worker sums both, exactly."""
+    auth = {"Authorization": f"Bearer {SERVER_KEY}"}
+    with running_server(tmp_path, GIFDIST_WORKERS="2") as server:
+        gif = make_gif(width=20, height=20, frames=2, seed=3)
+        for attempt in range(5):  # the two workers' first writes may meet a busy SQLite
+            uploaded = httpx.post(
+                f"{server.base}/api/v1/assets",
+                headers=auth,
+                files={"file": ("a.gif", gif, "image/gif")},
+                timeout=10,
+            )
+            if uploaded.status_code != 503 or attempt == 4:
+                break
+            time.sleep(0.5)
+        asset_id = uploaded.json()["asset_id"]
+        code = httpx.post(
+            f"{server.base}/api/v1/assets/{asset_id}/links", headers=auth, json={}, timeout=10
+        ).json()["short_code"]
+        hits = 60
+        for _ in range(hits):  # a new connection each: the workers share them
+            response = httpx.get(f"{server.base}/s/{code}", headers={"User-Agent": FIREFOX})
+            assert response.status_code == 302
+        counts, pids = [], set()
+        for _ in range(40):
+            with httpx.Client(base_url=server.base, timeout=5) as client:
+                samples = scrape(client)
+            counts.append(requests_count(samples, "GET", "/s/{code}", "302"))
+            pids |= {labels["pid"] for labels, _ in samples["gifdist_analytics_buffer_depth"]}
+            if len(pids) == 2 and len(counts) >= 4:
+                break
+    assert len(pids) == 2, "every scrape reached the same worker"
+    assert counts == [hits] * len(counts), counts
 
 
 def sample_value(samples: dict, name: str, **labels: str) -> float:

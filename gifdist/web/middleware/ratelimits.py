@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gifdist.config import Settings
@@ -158,30 +158,29 @@ def open_limit_backend(
     )
 
 
-class RateLimitMiddleware:
-    """Applies the policies; refusals never reach the app."""
+RawHeaders = list[tuple[bytes, bytes]]
+
+
+class RateLimits:
+    """The policies and their counters: one check per request, no ASGI wrapping."""
 
     def __init__(
         self,
-        app: ASGIApp,
         settings: Settings,
         backend: ResilientBackend,
         addresses: ClientAddresses,
         *,
         on_refusal: Callable[[str], None] | None = None,
     ) -> None:
-        self.app = app
         self.policies = build_policies(settings)
         self.backend = backend
         self.client_address = addresses
         self.on_refusal = on_refusal
         self._in_thread = backend.primary is not None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        name = policy_name(scope["method"], scope["path"]) if scope["type"] == "http" else None
-        if name is None:
-            await self.app(scope, receive, send)
-            return
+    async def check(self, scope: Scope, name: str) -> tuple[RawHeaders, Response | None]:
+        """Count the request under policy ``name``: the ``RateLimit-*`` headers to add
+        to the answer, and the refusal (429, or 503 when the limiter is down) if any."""
         policy = self.policies[name]
         rule = LimitRule(f"{name}:{self._subject(scope, policy)}", policy.config)
         if self._in_thread:  # a network round trip: keep it off the event loop
@@ -189,38 +188,27 @@ class RateLimitMiddleware:
         else:
             decisions = self.backend.hit([rule])
         if decisions is None:
-            response = _json_error(
+            return [], _json_error(
                 scope["path"],
                 503,
                 "unavailable",
                 "rate limiting is unavailable; try again shortly",
                 {"Retry-After": str(int(RETRY_REDIS_AFTER))},
             )
-            await response(scope, receive, send)
-            return
         decision = combine_decisions(decisions)
-        headers = _headers(decision)
-        if not decision.allowed:
-            if self.on_refusal is not None:
-                self.on_refusal(name)
-            retry = max(1, math.ceil(decision.retry_after))
-            response = _json_error(
-                scope["path"],
-                429,
-                "rate_limited",
-                f"too many requests ({name}): try again in {retry} s",
-                {**headers, "Retry-After": str(retry)},
-            )
-            await response(scope, receive, send)
-            return
-        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-
-        async def send_with_headers(message: MutableMapping[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *raw]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        if decision.allowed:
+            return _raw_headers(decision), None
+        if self.on_refusal is not None:
+            self.on_refusal(name)
+        retry = max(1, math.ceil(decision.retry_after))
+        refusal = _json_error(
+            scope["path"],
+            429,
+            "rate_limited",
+            f"too many requests ({name}): try again in {retry} s",
+            {**_headers(decision), "Retry-After": str(retry)},
+        )
+        return [], refusal
 
     def _subject(self, scope: Scope, policy: Policy) -> str:
         if policy.name == "gif_api":
@@ -233,6 +221,31 @@ class RateLimitMiddleware:
                     return "key:" + hashlib.sha256(value[7:].strip()).hexdigest()[:32]
         # by address alone: a client that rotates its User-Agent is still one client
         return "ip:" + self.client_address(scope)
+
+
+class RateLimitMiddleware:
+    """Applies the policies; refusals never reach the app."""
+
+    def __init__(self, app: ASGIApp, limits: RateLimits) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        name = policy_name(scope["method"], scope["path"]) if scope["type"] == "http" else None
+        if name is None:
+            await self.app(scope, receive, send)
+            return
+        raw, refusal = await self.limits.check(scope, name)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+
+        async def send_with_headers(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *raw]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _query_key(query: bytes) -> bytes | None:
@@ -250,6 +263,14 @@ def _json_error(
     error shape on their paths)."""
     body = error_body_for(path, status, code, message)
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _raw_headers(decision: Decision) -> RawHeaders:
+    return [
+        (b"ratelimit-limit", b"%d" % decision.limit),
+        (b"ratelimit-remaining", b"%d" % max(0, decision.remaining)),
+        (b"ratelimit-reset", b"%d" % max(0, math.ceil(decision.reset_after))),
+    ]
 
 
 def _headers(decision: Decision) -> dict[str, str]:

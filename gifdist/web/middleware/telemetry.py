@@ -1,7 +1,8 @@
 """Per-request metrics, a server span, and the ``GET /metrics`` route.
 
-``TelemetryMiddleware`` sits just inside ``RequestIdMiddleware``, in front of the hot
-paths, so it sees every request. Metrics are labelled with the route template, never
+``RequestTelemetry`` is what a request pays for telemetry; the hot-path front
+(``gifdist.web.hotpath``) calls it in its one pass, ``TelemetryMiddleware`` wraps
+everything else with it. Metrics are labelled with the route template, never
 the raw path: the hot paths have fixed templates, FastAPI routes report the matched
 route after routing, and anything else is ``other``, so hostile paths cannot grow
 the number of series.
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
+from contextvars import Token
 from typing import Any
 
 from fastapi import FastAPI
@@ -23,12 +26,18 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gifdist.observability.access_log import ACCESS_LOGGER, fast_handler
-from gifdist.observability.context import current_request_id
+from gifdist.observability.context import current_request_id, current_trace_ids
 from gifdist.observability.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS, MetricsExporter
-from gifdist.observability.tracing import request_tracer, start_server_span
+from gifdist.observability.tracing import (
+    records_spans,
+    request_tracer,
+    start_server_span,
+    unrecorded_ids,
+)
 
 SHORT_LINK_ROUTE = "/s/{code}"
 GIF_ROUTE = "/a/{asset_id}.gif"
+RENDITION_ROUTE = "/a/{asset_id}.{ext}"  # MP4, WebP, stills and the small variants
 BEACON_ROUTE = "/api/v1/events"
 OTHER_ROUTE = "other"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -38,6 +47,7 @@ _HOT = (
     ("GET", SHORT_LINK_ROUTE, (200, 302, 404, 429)),
     ("GET", GIF_ROUTE, (200, 206, 304, 404, 416)),
     ("HEAD", GIF_ROUTE, (200, 304, 404)),
+    ("GET", RENDITION_ROUTE, (200, 206, 304, 404)),
     ("POST", BEACON_ROUTE, (202,)),
 )
 
@@ -69,15 +79,6 @@ def routed_template(scope: Scope) -> str:
     return OTHER_ROUTE
 
 
-def _trace_headers(scope: Scope) -> dict[str, str] | None:
-    carrier: dict[str, str] | None = None
-    for key, value in scope["headers"]:
-        if key == b"traceparent" or key == b"tracestate":
-            carrier = carrier or {}
-            carrier[key.decode()] = value.decode("latin-1")
-    return carrier
-
-
 def _traceparent(span: trace.Span) -> bytes | None:
     context = span.get_span_context()
     if not context.is_valid:
@@ -85,19 +86,64 @@ def _traceparent(span: trace.Span) -> bytes | None:
     return b"00-%032x-%016x-%02x" % (context.trace_id, context.span_id, context.trace_flags)
 
 
-class TelemetryMiddleware:
-    """Counts and times every request, runs it in a server span, returns ``traceparent``.
+def trace_headers(headers: Iterable[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None]:
+    """The request's ``traceparent`` and ``tracestate`` (the last of each), if any."""
+    traceparent = tracestate = None
+    for key, value in headers:
+        if key == b"traceparent":
+            traceparent = value
+        elif key == b"tracestate":
+            tracestate = value
+    return traceparent, tracestate
 
-    An incoming W3C ``traceparent`` makes the server span its child; a malformed one
-    is ignored (a new trace starts). ``access_log`` writes one line per request to the
-    ``gifdist.access`` logger: method, route template, path, status, duration, body
-    bytes sent, request id and trace id.
+
+class RequestTrace:
+    """One request's place in a trace: a recorded server span, or only its ids."""
+
+    __slots__ = ("span", "traceparent", "_ids_token", "_span_token", "_tracer_token")
+
+    def __init__(
+        self,
+        span: trace.Span | None,
+        traceparent: bytes | None,
+        ids_token: Token[tuple[int, int] | None] | None = None,
+        span_token: object = None,
+        tracer_token: Token[Tracer | None] | None = None,
+    ) -> None:
+        self.span = span
+        self.traceparent = traceparent
+        self._ids_token = ids_token
+        self._span_token = span_token
+        self._tracer_token = tracer_token
+
+    def failed(self, exc: BaseException) -> None:
+        if self.span is not None and self.span.is_recording():
+            self.span.record_exception(exc)
+
+    def close(self, method: str, route: str, status: int, scope: Scope) -> None:
+        if self._ids_token is not None:
+            current_trace_ids.reset(self._ids_token)
+            return
+        if self.span is not None:
+            _finish_span(self.span, method, route, status, scope)
+        if self._tracer_token is not None:
+            request_tracer.reset(self._tracer_token)
+        if self._span_token is not None:
+            otel_context.detach(self._span_token)  # type: ignore[arg-type]
+
+
+class RequestTelemetry:
+    """What every request pays for telemetry, once: its trace, then metrics, access line.
+
+    Without an exporter no span object is made: the trace and span ids are drawn (or
+    the caller's trace id kept) and go to ``traceparent``, log lines and domain spans.
+    Counters for the hot paths' usual answers are bound to their labels up front.
     """
 
-    def __init__(self, app: ASGIApp, tracer: Tracer, *, access_log: bool = True) -> None:
-        self.app = app
+    def __init__(self, tracer: Tracer, *, access_log: bool = True) -> None:
         self.tracer = tracer
         self.access_log = access_log
+        self.records = records_spans(tracer)
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._timers: dict[tuple[str, str], Any] = {}
         for method, route, statuses in _HOT:
@@ -107,6 +153,70 @@ class TelemetryMiddleware:
                     method, route, str(status)
                 )
 
+    def begin(self, name: str, traceparent: bytes | None, tracestate: bytes | None) -> RequestTrace:
+        """Start the request's trace (child of the caller's valid ``traceparent``)."""
+        if not self.records:
+            ids = unrecorded_ids(traceparent, tracestate)
+            header = b"00-%032x-%016x-00" % ids
+            return RequestTrace(None, header, current_trace_ids.set(ids))
+        carrier: dict[str, str] = {}
+        if traceparent is not None:
+            carrier["traceparent"] = traceparent.decode("latin-1")
+        if tracestate is not None:
+            carrier["tracestate"] = tracestate.decode("latin-1")
+        parent = _PROPAGATOR.extract(carrier) if carrier else otel_context.Context()
+        span = start_server_span(self.tracer, name, parent)
+        span_token = otel_context.attach(trace.set_span_in_context(span, parent))
+        tracer_token = request_tracer.set(self.tracer)
+        return RequestTrace(span, _traceparent(span), None, span_token, tracer_token)
+
+    def finish(
+        self,
+        request: RequestTrace,
+        scope: Scope,
+        method: str,
+        route: str,
+        status: int,
+        elapsed: float,
+        sent: int,
+    ) -> None:
+        """Count and time the request, write its access line, end its trace."""
+        counter = self._counters.get((method, route, status))
+        if counter is None:
+            counter = HTTP_REQUESTS.labels(method, route, str(status))
+            self._counters[method, route, status] = counter
+        counter.inc()
+        timer = self._timers.get((method, route))
+        if timer is None:
+            timer = self._timers[method, route] = HTTP_REQUEST_DURATION.labels(method, route)
+        timer.observe(elapsed)
+        if self.access_log:
+            _log_access(scope, method, route, status, elapsed, sent, request.traceparent)
+        request.close(method, route, status, scope)
+
+
+class TelemetryMiddleware:
+    """Counts and times every request, runs it in a server span, returns ``traceparent``.
+
+    An incoming W3C ``traceparent`` makes the server span its child; a malformed one
+    is ignored (a new trace starts). ``access_log`` writes one line per request to the
+    ``gifdist.access`` logger: method, route template, path, status, duration, body
+    bytes sent, request id and trace id. The hot paths do the same in one pass
+    (``gifdist.web.hotpath``); this serves everything else.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        tracer: Tracer,
+        *,
+        access_log: bool = True,
+        telemetry: RequestTelemetry | None = None,
+    ) -> None:
+        self.app = app
+        self.telemetry = telemetry or RequestTelemetry(tracer, access_log=access_log)
+        self.access_log = self.telemetry.access_log
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -114,13 +224,9 @@ class TelemetryMiddleware:
         started = time.perf_counter()
         method = scope["method"] if scope["method"] in _METHODS else "other"
         hot = hot_route(method, scope["path"])
-        carrier = _trace_headers(scope)
-        parent = _PROPAGATOR.extract(carrier) if carrier else otel_context.Context()
         name = f"{method} {hot}" if hot else method  # renamed once routing has matched
-        span = start_server_span(self.tracer, name, parent)
-        span_token = otel_context.attach(trace.set_span_in_context(span, parent))
-        tracer_token = request_tracer.set(self.tracer)
-        traceparent = _traceparent(span)
+        request = self.telemetry.begin(name, *trace_headers(scope["headers"]))
+        traceparent = request.traceparent
         status = 500
         sent = 0  # body bytes, as nginx's $body_bytes_sent
         declared: int | None = None
@@ -134,7 +240,7 @@ class TelemetryMiddleware:
                 status = message["status"]
                 headers = message.get("headers", [])
                 if self.access_log:
-                    declared = _content_length(headers)
+                    declared = content_length(headers)
                 if traceparent is not None:
                     message["headers"] = [*headers, (b"traceparent", traceparent)]
             elif kind == "http.response.pathsend":  # the server sends the file itself
@@ -144,29 +250,12 @@ class TelemetryMiddleware:
         try:
             await self.app(scope, receive, send_with_trace)
         except BaseException as exc:
-            if span.is_recording():
-                span.record_exception(exc)
+            request.failed(exc)
             raise
         finally:
             route = hot or routed_template(scope)
             elapsed = time.perf_counter() - started
-            self._observe(method, route, status, elapsed)
-            if self.access_log:
-                _log_access(scope, method, route, status, elapsed, sent, traceparent)
-            _finish_span(span, method, route, status, scope)
-            request_tracer.reset(tracer_token)
-            otel_context.detach(span_token)
-
-    def _observe(self, method: str, route: str, status: int, elapsed: float) -> None:
-        counter = self._counters.get((method, route, status))
-        if counter is None:
-            counter = HTTP_REQUESTS.labels(method, route, str(status))
-            self._counters[method, route, status] = counter
-        counter.inc()
-        timer = self._timers.get((method, route))
-        if timer is None:
-            timer = self._timers[method, route] = HTTP_REQUEST_DURATION.labels(method, route)
-        timer.observe(elapsed)
+            self.telemetry.finish(request, scope, method, route, status, elapsed, sent)
 
 
 def _finish_span(span: trace.Span, method: str, route: str, status: int, scope: Scope) -> None:
@@ -186,7 +275,7 @@ def _finish_span(span: trace.Span, method: str, route: str, status: int, scope: 
     span.end()
 
 
-def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+def content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
     for key, value in headers:
         if key.lower() == b"content-length":
             return int(value) if value.isdigit() else None
