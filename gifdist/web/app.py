@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from opentelemetry.trace import TracerProvider
 from starlette.concurrency import run_in_threadpool
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from gifdist import __version__
 from gifdist.config import Settings
@@ -55,7 +56,9 @@ from gifdist.web.pages import (
     unlock,
     upload,
 )
+from gifdist.web.pages.base import viewer_context
 from gifdist.web.pages.render import STATIC
+from gifdist.web.pages.signin import current_user
 from gifdist.web.session import SessionCodec
 from gifdist.wiring import Service
 
@@ -170,6 +173,16 @@ def create_app(
         telemetry = RequestTelemetry(tracer, access_log=service.settings.access_log)
         stack = TelemetryMiddleware(stack, tracer, telemetry=telemetry)
     # the hot paths do request id, telemetry and rate limit in one pass; the rest, the stack
+
+    async def viewer(scope: Scope) -> dict[str, Any]:
+        """The header's viewer for pages the hot paths answer (as the app's pages)."""
+        return viewer_context(await current_user(Request({**scope, "app": app})))
+
     return HotPaths(
-        RequestIdMiddleware(stack), service, addresses, telemetry=telemetry, limits=rate_limits
+        RequestIdMiddleware(stack),
+        service,
+        addresses,
+        telemetry=telemetry,
+        limits=rate_limits,
+        viewer=viewer,
     )

@@ -56,6 +56,7 @@ from gifdist.web.middleware.telemetry import (
 )
 from gifdist.web.pages.embeds import oembed_link
 from gifdist.web.pages.render import asset_context, error_page, render
+from gifdist.web.session import COOKIE as SESSION_COOKIE
 from gifdist.wiring import Service
 
 log = logging.getLogger("gifdist.web")
@@ -97,8 +98,10 @@ class HotPaths:
         *,
         telemetry: RequestTelemetry | None = None,
         limits: RateLimits | None = None,
+        viewer: Callable[[Scope], Awaitable[dict[str, Any]]] | None = None,
     ) -> None:
         self.app = app
+        self.viewer = viewer
         self.service = service
         self.client_address = addresses
         self.telemetry = telemetry
@@ -276,12 +279,20 @@ class HotPaths:
             return True
         return asset_id is not None and self._asset_gone(asset_id)
 
+    async def _viewer(self, scope: Scope) -> dict[str, Any]:
+        """Who is signed in, for the header of a page a person sees here (the password
+        form, 410 Gone); only looked up when the request carries a session cookie."""
+        if self.viewer is None or SESSION_COOKIE not in (_header(scope, b"cookie") or ""):
+            return {}
+        return await self.viewer(scope)
+
     async def _send_locked(
         self, scope: Scope, send: Send, link: dict[str, Any], visit: Visit
     ) -> None:
         """A password link: people get the form; bots a card with neither GIF nor URL."""
         if is_person(visit.user_agent):
-            html = render("locked.html", code=link["short_code"], error=None)
+            viewer = await self._viewer(scope)
+            html = render("locked.html", code=link["short_code"], error=None, **viewer)
             await _send_html(scope, send, 200, html, private=True)
         else:
             await _send_html(scope, send, 200, render("locked_card.html"), vary=True)
@@ -316,7 +327,9 @@ class HotPaths:
         """410 Gone: a page for people, a plain answer for bots so unfurls stop."""
         audience, _ = classify_user_agent(_header(scope, b"user-agent"))
         if audience == "person":
-            await _send_html(scope, send, 410, error_page(410, message))
+            await _send_html(
+                scope, send, 410, error_page(410, message, **await self._viewer(scope))
+            )
             return
         body = b"" if scope["method"] == "HEAD" else message.encode()
         headers = [

@@ -214,3 +214,39 @@ def test_the_dashboard_link_table_offers_copy_and_create(
     assert f'data-copy="{slack}"' in html
     assert f'id="create-link" class="inline-form" data-asset="{asset["asset_id"]}"' in html
     assert f'data-csrf="{csrf}"' in html
+
+
+def test_the_pages_the_hot_paths_answer_name_the_viewer_too(
+    client: TestClient, service: Service
+) -> None:
+    """A password link's form and a deleted link's 410 come from the hot front, not
+    the app's pages; they still name whoever is signed in, and only to them."""
+    alice, _ = service.keys.create("alice", OWNER_SCOPES)
+    csrf = sign_in(client, alice)
+    asset = upload(client, csrf, "Guarded cat", seed=7)
+    made = client.post(
+        f"/api/v1/assets/{asset['asset_id']}/links",
+        json={"via": "web", "password": "open sesame"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert made.status_code == 201, made.text
+    locked = made.json()["short_code"]
+    plain = make_link(client, csrf, asset["asset_id"], "slack").rsplit("/", 1)[1]
+    assert (
+        client.delete(f"/api/v1/links/{plain}", headers={"X-CSRF-Token": csrf}).status_code == 204
+    )
+    person = {
+        "User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+    }
+
+    form = client.get(f"/s/{locked}", headers=person)
+    assert form.status_code == 200 and 'type="password"' in form.text
+    assert "Signed in as <strong>alice</strong>" in form.text
+    assert form.headers["cache-control"] == "no-store"
+    gone = client.get(f"/s/{plain}", headers=person)
+    assert gone.status_code == 410 and "Signed in as <strong>alice</strong>" in gone.text
+
+    client.cookies.clear()
+    for code in (locked, plain):
+        anonymous = client.get(f"/s/{code}", headers=person)
+        assert "Signed in as" not in anonymous.text and 'href="/signin"' in anonymous.text
