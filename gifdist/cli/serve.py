@@ -155,7 +155,9 @@ def _prepare_and_announce(
     out.print(f"  moderation {settings.moderation}")
     if secret:
         out.print("\n[bold yellow]First start: created an admin API key (shown once):[/]")
-        out.print(f"  {secret}\n")
+        out.print(f"  {secret}")
+        out.print("To sign in with a username and password, make the first admin user:")
+        out.print("  gifdist users create NAME --admin\n", highlight=False)
     elif unused:
         out.print("\nNo API key has been used yet. If the first admin key is lost, make a new one:")
         out.print("  gifdist keys create NAME --scope admin\n", highlight=False)

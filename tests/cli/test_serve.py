@@ -139,6 +139,7 @@ def test_later_starts_say_how_to_make_an_admin_key_until_one_is_used(tmp_path: P
     first.wait_until_ready()
     printed = first.stop()
     assert "First start: created an admin API key" in printed
+    assert "gifdist users create NAME --admin" in printed  # the way to a password sign-in
     match = re.search(r"gd_[A-Za-z0-9_-]+", printed)
     assert match is not None, printed
     assert hint not in printed
