@@ -139,17 +139,7 @@ class InMemoryAnalyticsStore:
                 counts[slot] += 1
                 self._changed.add(asset_id)
                 if short_code:
-                    cells = self._by_code.get(short_code)
-                    if cells is None:
-                        cells = self._by_code[short_code] = {}
-                    counts = cells.get(kind)
-                    if counts is None:
-                        counts = cells[kind] = [0] * len(_TYPES)
-                    counts[slot] += 1
-                    hour = second // 3600
-                    known = self._code_asset.get(short_code)
-                    if known is None or (hour <= known[0] and (hour, asset_id) < known):
-                        self._code_asset[short_code] = (hour, asset_id)
+                    self._count_link(short_code, kind, slot, moment, asset_id)
         return {
             "event_id": event_id,
             "asset_id": asset_id,

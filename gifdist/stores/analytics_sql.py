@@ -121,11 +121,15 @@ class SqlAnalyticsStore:
         GIF was being deleted must not bring the erased numbers back."""
         if not events:
             return
-        gone = self._deleted_assets({e.asset_id for e in events})
-        if gone:
-            events = [e for e in events if e.asset_id not in gone]
-            if not events:
-                return
+        with self.engine.begin() as conn:
+            gone = _deleted_assets(conn, {e.asset_id for e in events})
+            if gone:
+                events = [e for e in events if e.asset_id not in gone]
+            if events:
+                self._write(conn, events)
+
+    def _write(self, conn: Connection, events: Sequence[AnalyticsEvent]) -> None:
+        """The batch's deltas, in ``conn``'s transaction."""
         rollups: Counter[tuple[int, str, str, str, str, str]] = Counter()
         visitors: dict[SketchKey, set[str]] = {}
         for e in events:
@@ -143,30 +147,18 @@ class SqlAnalyticsStore:
             if audience == "person" or audience == "bot":
                 totals[(asset, kind)] += count
                 hours[(asset, hour, kind)] += count
-        with self.engine.begin() as conn:
-            # PostgreSQL locks rows as it upserts: in key order, two writers cannot deadlock
-            ordered = sorted if conn.dialect.name == "postgresql" else list
-            if self.raw_events:
-                conn.execute(insert(analytics_events), [_raw_row(e) for e in events])
-            _execute_many(conn, _ROLLUP_UPSERT, [(*k, n) for k, n in ordered(rollups.items())])
-            _execute_many(conn, _DAY_UPSERT, [(*k, n) for k, n in ordered(days.items())])
-            _execute_many(conn, _HOUR_UPSERT, [(*k, n) for k, n in ordered(hours.items())])
-            _execute_many(conn, _TOTAL_UPSERT, [(*k, n) for k, n in ordered(totals.items())])
-            if visitors and self.redis_sketches is not None:
-                self.redis_sketches.add(visitors)  # before the commit: a failure retries all
-            elif visitors:
-                _merge_sketches(conn, visitors)
-
-    def _deleted_assets(self, asset_ids: set[str]) -> set[str]:
-        """Which of ``asset_ids`` have a tombstone (one indexed lookup per 500 ids)."""
-        t = tombstones.c
-        ids = sorted(asset_ids)
-        gone: set[str] = set()
-        with self.engine.connect() as conn:
-            for i in range(0, len(ids), 500):
-                query = select(t.key).where(t.kind == "asset", t.key.in_(ids[i : i + 500]))
-                gone.update(conn.execute(query).scalars())
-        return gone
+        # PostgreSQL locks rows as it upserts: in key order, two writers cannot deadlock
+        ordered = sorted if conn.dialect.name == "postgresql" else list
+        if self.raw_events:
+            conn.execute(insert(analytics_events), [_raw_row(e) for e in events])
+        _execute_many(conn, _ROLLUP_UPSERT, [(*k, n) for k, n in ordered(rollups.items())])
+        _execute_many(conn, _DAY_UPSERT, [(*k, n) for k, n in ordered(days.items())])
+        _execute_many(conn, _HOUR_UPSERT, [(*k, n) for k, n in ordered(hours.items())])
+        _execute_many(conn, _TOTAL_UPSERT, [(*k, n) for k, n in ordered(totals.items())])
+        if visitors and self.redis_sketches is not None:
+            self.redis_sketches.add(visitors)  # before the commit: a failure retries all
+        elif visitors:
+            _merge_sketches(conn, visitors)
 
     def counts(self, **scope: Unpack[EventScope]) -> Counter[Key]:
         """Counted events per (platform, event type) in the scope."""
@@ -535,3 +527,14 @@ def _merge_sketches(conn: Connection, visitors: dict[SketchKey, set[str]]) -> No
         _SKETCH_UPSERT,
         [(*key, merged(stored.get(key), visitors[key])) for key in keys],
     )
+
+
+def _deleted_assets(conn: Connection, asset_ids: set[str]) -> set[str]:
+    """Which of ``asset_ids`` have a tombstone (one indexed lookup per 500 ids)."""
+    t = tombstones.c
+    ids = sorted(asset_ids)
+    gone: set[str] = set()
+    for i in range(0, len(ids), 500):
+        query = select(t.key).where(t.kind == "asset", t.key.in_(ids[i : i + 500]))
+        gone.update(conn.execute(query).scalars())
+    return gone

@@ -259,15 +259,20 @@ async def invite_accept(
     except GifdistError as exc:
         if exc.status in (404, 410):
             return _link_error(exc)
-        return page(
-            "join.html",
-            None,
-            status=exc.status,
-            action=f"/invite/{token}",
-            error=exc.message,
-            username=username[:64],
-        )
+        return _join_refused(f"/invite/{token}", exc, username)
     return await _signed_in(request, user, "/account")
+
+
+def _join_refused(action: str, exc: GifdistError, username: str) -> Response:
+    """The join form again, saying why (the chosen name kept, the passwords not)."""
+    return page(
+        "join.html",
+        None,
+        status=exc.status,
+        action=action,
+        error=exc.message,
+        username=username[:64],
+    )
 
 
 @router.get("/signup")
@@ -290,14 +295,7 @@ async def signup(
         _same(password, confirm)
         user = await run_in_threadpool(service.users.sign_up, username, password)
     except GifdistError as exc:
-        return page(
-            "join.html",
-            None,
-            status=exc.status,
-            action="/signup",
-            error=exc.message,
-            username=username[:64],
-        )
+        return _join_refused("/signup", exc, username)
     return await _signed_in(request, user, "/account")
 
 
