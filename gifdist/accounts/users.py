@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -137,6 +138,14 @@ class UserStore(Protocol):
     def peek_token(self, token_hash: str, kind: TokenKind) -> AccountToken | None: ...
 
 
+_USER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def is_user_id(value: object) -> bool:
+    """Whether ``value`` has the shape of a user id (hex today; a migrated key id before)."""
+    return isinstance(value, str) and _USER_ID.fullmatch(value) is not None
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(b"account-token\x00" + token.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -194,14 +203,14 @@ class Users:
         return self.store.list()
 
     def get(self, user_id: str) -> User:
-        user = self.store.get(user_id)
+        user = self.store.get(user_id) if is_user_id(user_id) else None
         if user is None:
             raise NotFound(f"no user with id {user_id!r}")
         return user
 
     def find(self, name_or_id: str) -> User:
         """A user by username (any spelling of it) or id; ``NotFound`` otherwise."""
-        user = self.store.get(name_or_id)
+        user = self.store.get(name_or_id) if is_user_id(name_or_id) else None
         if user is None:
             try:
                 user = self.store.find_by_username(normalise_username(name_or_id))
@@ -301,7 +310,7 @@ class Users:
 
     def key_scopes(self, user_id: str) -> frozenset[Scope] | None:
         """What a key of ``user_id`` may do at most; None when the user is gone or disabled."""
-        user = self.store.get(user_id)
+        user = self.store.get(user_id) if is_user_id(user_id) else None
         return user.role.scopes if user is not None and user.active else None
 
     def _update(self, user: User, **changes: Any) -> User:

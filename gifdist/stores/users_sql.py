@@ -66,15 +66,17 @@ class SqlUserStore:
         return _user(row) if row else None
 
     def get(self, user_id: str) -> User | None:
-        return self._one(users.c.user_id == user_id)
+        return self._one(users.c.user_id == user_id) if _storable(user_id) else None
 
     def find_by_username(self, username: str) -> User | None:
-        return self._one(users.c.username == username)
+        return self._one(users.c.username == username) if _storable(username) else None
 
     def find_by_oidc(self, subject: str) -> User | None:
-        return self._one(users.c.oidc_subject == subject)
+        return self._one(users.c.oidc_subject == subject) if _storable(subject) else None
 
     def find_by_email(self, email: str) -> User | None:
+        if not _storable(email):
+            return None
         return self._one(func.lower(users.c.email) == email.lower())
 
     def list(self) -> builtins.list[User]:
@@ -222,3 +224,9 @@ def _token(row: Any) -> AccountToken:
         user_id=row["user_id"],
         used_at=_aware(row["used_at"]),
     )
+
+
+def _storable(value: str) -> bool:
+    """PostgreSQL text cannot hold a NUL, so no stored user matches a value with one
+    (and asking would be an error there, not an answer)."""
+    return "\x00" not in value

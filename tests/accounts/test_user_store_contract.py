@@ -52,6 +52,15 @@ def test_users_are_found_by_id_name_subject_and_email(store: UserStore) -> None:
         store.add(user("u333", "alice"))
 
 
+def test_a_value_with_a_nul_byte_finds_no_one(store: UserStore) -> None:
+    """PostgreSQL text cannot hold NUL; such a lookup is an answer (no one), not an error."""
+    store.add(user("u1", "alice", email="alice@example.org", oidc_subject="iss#1"))
+    assert store.get("u1\x00") is None and store.find_by_username("alice\x00") is None
+    assert store.find_by_oidc("iss#1\x00") is None
+    assert store.find_by_email("alice@example.org\x00") is None
+    assert store.get("u1") is not None
+
+
 def test_updates_change_only_what_they_name(store: UserStore) -> None:
     store.add(user("u1", "alice"))
     assert store.update("u1", {"role": Role.ADMIN, "session_epoch": "e1"})
