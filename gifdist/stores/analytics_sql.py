@@ -144,7 +144,7 @@ class SqlAnalyticsStore:
         hours: Counter[tuple[str, int, str]] = Counter()
         for (hour, asset, _code, platform, kind, audience), count in rollups.items():
             days[(asset, hour // 24, platform, kind, audience)] += count
-            if audience == "person" or audience == "bot":
+            if audience == "person" or audience == "bot":  # as sketched: see _merge_sketches
                 totals[(asset, kind)] += count
                 hours[(asset, hour, kind)] += count
         # PostgreSQL locks rows as it upserts: in key order, two writers cannot deadlock
@@ -444,10 +444,6 @@ _HOUR_UPSERT = (
     "ON CONFLICT (asset_id, hour, event_type) DO UPDATE SET count = "
     "analytics_asset_hours.count + excluded.count"
 )
-_SKETCH_PLACEHOLDER = (
-    "INSERT INTO analytics_visitor_sketches (day, asset_id, short_code, event_type, audience, "
-    "sketch) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-)
 _SKETCH_UPSERT = (
     "INSERT INTO analytics_visitor_sketches (day, asset_id, short_code, event_type, audience, "
     "sketch) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, asset_id, short_code, event_type, "
@@ -495,18 +491,27 @@ def _execute_many(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> No
 
 
 def _merge_sketches(conn: Connection, visitors: dict[SketchKey, set[str]]) -> None:
-    """Add ``visitors`` to the stored sketches of their keys, under row locks.
+    """Add ``visitors`` to the stored sketches of their keys: read, merge, upsert.
 
-    On PostgreSQL missing rows are created first (empty) and every row of the batch's
-    days and assets is locked ``FOR UPDATE`` before it is read, merged and written back,
-    so two writers never lose each other's visitors; on SQLite the transaction already
-    holds the database's write lock (the rollups were written first).
+    Two writers never lose each other's visitors without a lock of their own here: a
+    sketch key's (asset, event type) has its row in ``analytics_totals``, which the
+    transaction upserted first (people and bots are both totalled and sketched) and so
+    holds locked until it commits. A second writer of the same key waits at that row,
+    then reads the first one's committed sketch. On SQLite the transaction holds the
+    database's write lock.
     """
-    k = analytics_visitor_sketches.c
     keys = sorted(visitors)
-    postgres = conn.dialect.name == "postgresql"
-    if postgres:
-        _execute_many(conn, _SKETCH_PLACEHOLDER, [(*key, b"") for key in keys])
+    stored = _stored_sketches(conn, keys)
+    _execute_many(
+        conn,
+        _SKETCH_UPSERT,
+        [(*key, merged(stored.get(key), visitors[key])) for key in keys],
+    )
+
+
+def _stored_sketches(conn: Connection, keys: list[SketchKey]) -> dict[SketchKey, bytes]:
+    """The stored sketches of ``keys``."""
+    k = analytics_visitor_sketches.c
     days = sorted({key[0] for key in keys})
     assets = sorted({key[1] for key in keys})
     wanted = set(keys)
@@ -515,18 +520,11 @@ def _merge_sketches(conn: Connection, visitors: dict[SketchKey, set[str]]) -> No
         query = select(k.day, k.asset_id, k.short_code, k.event_type, k.audience, k.sketch).where(
             k.day.in_(days), k.asset_id.in_(assets[start : start + 500])
         )
-        if postgres:
-            query = query.order_by(k.day, k.asset_id, k.short_code, k.event_type, k.audience)
-            query = query.with_for_update()
         for day, asset, code, kind, audience, blob in conn.execute(query):
             key = (int(day), asset, code, kind, audience)
             if key in wanted and blob:
                 stored[key] = bytes(blob)
-    _execute_many(
-        conn,
-        _SKETCH_UPSERT,
-        [(*key, merged(stored.get(key), visitors[key])) for key in keys],
-    )
+    return stored
 
 
 def _deleted_assets(conn: Connection, asset_ids: set[str]) -> set[str]:

@@ -114,6 +114,40 @@ def test_two_writers_lose_no_visitors(engine: Engine, sketched: SqlAnalyticsStor
     assert abs(sketched.unique_visitors(asset_id="a") - 800) < 800 * 0.05
 
 
+def test_a_second_writer_of_a_sketch_waits_for_the_first_then_merges_into_it(
+    engine: Engine,
+) -> None:
+    """Sketches take no lock of their own: the (asset, event type) totals row the first
+    writer upserted holds the second until the first commits, which then reads the
+    first one's sketch and adds to it."""
+    first, second = SqlAnalyticsStore(engine), SqlAnalyticsStore(engine)
+    done = threading.Event()
+
+    def write_second() -> None:  # another hour and platform: only the totals row is shared
+        second.record(
+            [
+                AnalyticsTracker.make_event(
+                    "a",
+                    EventType.PLAY,
+                    Platform.SLACK,
+                    timestamp=NOON + timedelta(hours=1),
+                    visitor=f"v{n}",
+                )
+                for n in range(1000, 1300)
+            ]
+        )
+        done.set()
+
+    with engine.begin() as conn:
+        first._write(conn, events(range(0, 300)))  # the first flush, not yet committed
+        thread = threading.Thread(target=write_second)
+        thread.start()
+        assert not done.wait(0.5)  # held at the totals row (SQLite: at the write lock)
+    thread.join(30)
+    assert done.is_set()
+    assert abs(first.unique_visitors(asset_id="a") - 600) < 600 * 0.05
+
+
 def test_migration_0009_builds_sketches_from_kept_raw_events(database_url: str) -> None:
     engine = create_database_engine(database_url)
     try:
