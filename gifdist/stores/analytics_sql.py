@@ -444,6 +444,11 @@ _HOUR_UPSERT = (
     "ON CONFLICT (asset_id, hour, event_type) DO UPDATE SET count = "
     "analytics_asset_hours.count + excluded.count"
 )
+_SKETCHES_OF = (
+    "SELECT day, asset_id, short_code, event_type, audience, sketch "
+    "FROM analytics_visitor_sketches WHERE day = ANY(%b::bigint[]) "
+    "AND asset_id = ANY(%b::text[]) AND short_code = ANY(%b::text[])"
+)
 _SKETCH_UPSERT = (
     "INSERT INTO analytics_visitor_sketches (day, asset_id, short_code, event_type, audience, "
     "sketch) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, asset_id, short_code, event_type, "
@@ -510,7 +515,19 @@ def _merge_sketches(conn: Connection, visitors: dict[SketchKey, set[str]]) -> No
 
 
 def _stored_sketches(conn: Connection, keys: list[SketchKey]) -> dict[SketchKey, bytes]:
-    """The stored sketches of ``keys``."""
+    """The stored sketches of ``keys``; on PostgreSQL read by their days, assets and links
+    (arrays, hashed), so a batch's new links do not read back every link's sketch."""
+    if conn.dialect.name == "postgresql" and keys:
+        wanted_keys = set(keys)
+        found = conn.exec_driver_sql(
+            _SKETCHES_OF,
+            tuple(sorted({key[i] for key in keys}) for i in range(3)),
+        )
+        return {
+            key: bytes(blob)
+            for day, asset, code, kind, audience, blob in found
+            if (key := (int(day), asset, code, kind, audience)) in wanted_keys and blob
+        }
     k = analytics_visitor_sketches.c
     days = sorted({key[0] for key in keys})
     assets = sorted({key[1] for key in keys})
