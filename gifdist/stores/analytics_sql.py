@@ -5,7 +5,8 @@ per (hour, asset, link, platform, event type, audience) and written in one
 transaction as deltas (``INSERT … ON CONFLICT DO UPDATE count = count +
 excluded.count``), so writes grow with buckets, not with events, and a query costs
 assets × hours. Unique visitors are HyperLogLog sketches per (day, asset, link,
-type, audience), merged into the stored sketch under a row lock. Raw events (one
+type, audience), merged into the stored sketch; an asset's own sketch (link ``''``)
+holds all its visitors, so its uniques read no link's. Raw events (one
 row each) are written only when ``raw_events`` is on (``GIFDIST_ANALYTICS_RAW_EVENTS``).
 """
 
@@ -137,8 +138,11 @@ class SqlAnalyticsStore:
             code, kind, audience = e.short_code or "", e.event_type._value_, e.audience
             rollups[(ts // HOUR_MS, e.asset_id, code, e.platform._value_, kind, audience)] += 1
             if e.visitor is not None and (audience == "person" or audience == "bot"):
-                key = (ts // DAY_MS, e.asset_id, code, kind, audience)
-                visitors.setdefault(key, set()).add(e.visitor)
+                day = ts // DAY_MS
+                visitors.setdefault((day, e.asset_id, "", kind, audience), set()).add(e.visitor)
+                if code:  # the link's sketch, as well as the asset's own (all its visitors)
+                    key = (day, e.asset_id, code, kind, audience)
+                    visitors.setdefault(key, set()).add(e.visitor)
         totals: Counter[tuple[str, str]] = Counter()
         days: Counter[tuple[str, int, str, str, str]] = Counter()
         hours: Counter[tuple[str, int, str]] = Counter()
@@ -246,6 +250,8 @@ class SqlAnalyticsStore:
         query = _narrowed(
             select(k.day, k.event_type, k.audience, k.sketch), analytics_visitor_sketches, **scope
         )
+        if scope.get("short_code") is None:  # an asset's own sketch holds its links' visitors
+            query = query.where(k.short_code == "")
         people: dict[int, list[Any]] = {}
         by_type: dict[tuple[int, str], list[Any]] = {}
         with self.engine.connect() as conn:

@@ -20,7 +20,7 @@ from gifdist.stores.analytics_redis import RedisVisitorSketches
 from gifdist.stores.analytics_sql import SqlAnalyticsStore
 from gifdist.stores.database import create_database_engine
 from gifdist.stores.migrate import upgrade_database
-from gifdist.stores.schema import analytics_events, analytics_rollups
+from gifdist.stores.schema import analytics_events, analytics_rollups, analytics_visitor_sketches
 
 NOON = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
@@ -193,6 +193,48 @@ def test_migration_0009_builds_sketches_from_kept_raw_events(database_url: str) 
         # people: v0..v19 on both days (n % 2 picks the day: 10 of each parity per day)
         assert store.unique_visitors(asset_id="a") == 20
         assert store.unique_counts(asset_id="a") == {"view": 20}
+    finally:
+        engine.dispose()
+
+
+def test_migration_0018_merges_each_links_visitors_into_its_assets_sketch(
+    database_url: str,
+) -> None:
+    engine = create_database_engine(database_url)
+    day = int(NOON.timestamp() * 1000) // 86_400_000
+    old = [  # before 0018: the asset's own sketch held only the visitors without a link
+        (day, "a", "", "view", "person", range(0, 50)),
+        (day, "a", "Ab12Cd34", "view", "person", range(40, 100)),  # 10 seen both ways
+        (day, "a", "Zz99Yy88", "play", "bot", range(500, 505)),  # no own sketch yet
+        (day + 1, "a", "Ab12Cd34", "view", "person", range(0, 7)),
+        (day, "b", "", "view", "person", range(0, 3)),
+    ]
+    try:
+        upgrade_database(engine, "0009")
+        with engine.begin() as conn:
+            conn.execute(
+                insert(analytics_visitor_sketches),
+                [
+                    dict(
+                        day=d,
+                        asset_id=a,
+                        short_code=c,
+                        event_type=t,
+                        audience=au,
+                        sketch=merged(None, (f"v{n}" for n in found)),
+                    )
+                    for d, a, c, t, au, found in old
+                ],
+            )
+        upgrade_database(engine)
+        store = SqlAnalyticsStore(engine)
+        assert store.unique_visitors(asset_id="a") == 100 + 7  # people only, per day
+        assert store.unique_counts(asset_id="a") == {"view": 107, "play": 5}
+        assert store.unique_counts(short_code="Ab12Cd34") == {"view": 67}
+        assert store.unique_visitors(asset_id="b") == 3
+        with engine.connect() as conn:
+            rows = conn.execute(select(func.count()).select_from(analytics_visitor_sketches))
+            assert rows.scalar() == 3 + 4  # the links' three kept; two asset sketches new
     finally:
         engine.dispose()
 
