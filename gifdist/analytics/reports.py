@@ -136,7 +136,9 @@ class StatsReporter:
             "short_code": short_code,
             "asset_ids": asset_ids,
         }
-        counts = self.store.counts(**scope, start=window.start, end=window.end)
+        counts, audiences = self.store.counts_and_audiences(
+            **scope, start=window.start, end=window.end
+        )
         totals = counts_by_type(counts)
         visitors, unique = self.store.uniques(**scope, start=window.start, end=window.end)
         series = self.store.series(
@@ -152,12 +154,7 @@ class StatsReporter:
             "total_events": sum(totals.values()),
             "unique_visitors": visitors,
             "unique": _unique(unique),
-            "audiences": {
-                "person": 0,
-                "bot": 0,
-                "crawler": 0,
-                **self.store.audiences(**scope, start=window.start, end=window.end),
-            },
+            "audiences": {"person": 0, "bot": 0, "crawler": 0, **audiences},
             "platforms": {
                 p.value: metrics_from_counts(counts_by_type(counts, p.value)) for p in Platform
             },

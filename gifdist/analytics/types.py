@@ -81,6 +81,7 @@ def _event_dict(
 
 
 @lru_cache(maxsize=65_536)
+@lru_cache(maxsize=65_536)  # seven years of hours: reports reuse recent ones
 def hour_iso(hour: int) -> str:
     """``2026-11-24T10:00:00+00:00`` for an epoch hour: a report's bucket label."""
     return datetime.fromtimestamp(hour * 3600, UTC).isoformat()

@@ -18,10 +18,12 @@ from datetime import UTC, datetime
 from typing import Any, TypedDict, TypeVar, cast
 
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Engine,
     Select,
     Table,
+    case,
     delete,
     func,
     insert,
@@ -53,7 +55,7 @@ from gifdist.stores.schema import (
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
 SketchKey = tuple[int, str, str, str, str]  # (day, asset, link or '', event type, audience)
-_SERIES_SLOT = {"view": 0, "play": 1, "click": 2}
+_SERIES = ("view", "play", "click")  # a series row's views, plays, clicks
 
 
 _Query = TypeVar("_Query", bound=Select[Any])
@@ -166,18 +168,34 @@ class SqlAnalyticsStore:
 
     def counts(self, **scope: Unpack[EventScope]) -> Counter[Key]:
         """Counted events per (platform, event type) in the scope."""
+        return self.counts_and_audiences(**scope)[0]
+
+    def audiences(self, **scope: Unpack[EventScope]) -> dict[str, int]:
+        """Events per audience (person, bot, crawler, orphan), crawlers included."""
+        return self.counts_and_audiences(**scope)[1]
+
+    def counts_and_audiences(
+        self, **scope: Unpack[EventScope]
+    ) -> tuple[Counter[Key], dict[str, int]]:
+        """``counts`` and ``audiences`` together, from one read of the aggregates."""
+        found: Counter[tuple[Any, ...]]
         if scope.get("short_code") is None:
-            found = self._asset_sum(["platform", "event_type"], True, scope)
-            return Counter({(str(p), str(t)): n for (p, t), n in found.items()})
-        r = analytics_rollups.c
-        query = (
-            select(r.platform, r.event_type, func.sum(r.count))
-            .where(r.audience.in_(sorted(COUNTED_AUDIENCES)))
-            .group_by(r.platform, r.event_type)
-        )
-        query = _narrowed(query, analytics_rollups, **scope)
-        with self.engine.connect() as conn:
-            return Counter({(p, t): int(n) for p, t, n in conn.execute(query)})
+            found = self._asset_sum(["platform", "event_type", "audience"], False, scope)
+        else:
+            r = analytics_rollups.c
+            query = select(r.platform, r.event_type, r.audience, func.sum(r.count)).group_by(
+                r.platform, r.event_type, r.audience
+            )
+            query = _narrowed(query, analytics_rollups, **scope)
+            with self.engine.connect() as conn:
+                found = Counter({(p, t, a): int(n) for p, t, a, n in conn.execute(query)})
+        counts: Counter[Key] = Counter()
+        audiences: Counter[str] = Counter()
+        for (platform, kind, audience), n in found.items():
+            audiences[str(audience)] += n
+            if audience in COUNTED_AUDIENCES:
+                counts[(str(platform), str(kind))] += n
+        return counts, dict(audiences)
 
     def _asset_sum(
         self, group: list[str], counted: bool, scope: EventScope
@@ -218,16 +236,6 @@ class SqlAnalyticsStore:
         with self.engine.connect() as conn:
             found = conn.execute(query).scalar_one_or_none()
         return None if found is None else str(found)
-
-    def audiences(self, **scope: Unpack[EventScope]) -> dict[str, int]:
-        """Events per audience (person, bot, crawler, orphan), crawlers included."""
-        if scope.get("short_code") is None:
-            return {str(a): n for (a,), n in self._asset_sum(["audience"], False, scope).items()}
-        r = analytics_rollups.c
-        query = select(r.audience, func.sum(r.count)).group_by(r.audience)
-        query = _narrowed(query, analytics_rollups, **scope)
-        with self.engine.connect() as conn:
-            return {audience: int(n) for audience, n in conn.execute(query)}
 
     def unique_visitors(self, **scope: Unpack[EventScope]) -> int:
         """People counted once per UTC day (visitor ids are daily-salted), summed over
@@ -328,7 +336,15 @@ class SqlAnalyticsStore:
         link from the per-asset hours, with one from the rollups."""
         table = analytics_rollups if short_code is not None else analytics_asset_hours
         r = table.c
-        query = select(r.hour, r.event_type, func.sum(r.count)).group_by(r.hour, r.event_type)
+        step = 24 if interval == "day" else 1
+        bucket = r.hour // step * step if step > 1 else r.hour
+        query = select(
+            bucket,
+            *(
+                func.sum(case((r.event_type == kind, r.count), else_=0)).cast(BigInteger)
+                for kind in _SERIES  # a bigint, not PostgreSQL's numeric sum
+            ),
+        ).group_by(bucket)
         if table is analytics_rollups:
             query = query.where(r.audience.in_(sorted(COUNTED_AUDIENCES)))
         query = _narrowed(
@@ -340,27 +356,9 @@ class SqlAnalyticsStore:
             start=start,
             end=end,
         )
-        step = 24 if interval == "day" else 1
-        buckets: dict[int, list[int]] = {}
         with self.engine.connect() as conn:
-            for hour, kind, n in conn.execute(query):
-                slot = _SERIES_SLOT.get(kind)
-                if slot is None:
-                    continue
-                key = int(hour) // step * step
-                counts = buckets.get(key)
-                if counts is None:
-                    counts = buckets[key] = [0, 0, 0]
-                counts[slot] += int(n)
-        return [
-            {
-                "t": hour_iso(h),
-                "views": c[0],
-                "plays": c[1],
-                "clicks": c[2],
-            }
-            for h, c in sorted(buckets.items())
-        ]
+            rows = sorted(tuple(row) for row in conn.execute(query))
+        return [{"t": hour_iso(h), "views": v, "plays": p, "clicks": c} for h, v, p, c in rows]
 
     def events(
         self, asset_id: str, start: datetime | None, end: datetime | None
