@@ -35,12 +35,14 @@ _TYPES = tuple(t.value for t in EventType)
 _TYPE_SLOT = {kind: slot for slot, kind in enumerate(_TYPES)}
 # One raw event as kept in memory: id, asset, type, platform, time, link, audience,
 # visitor, metadata (the fields of ``AnalyticsEvent``, without an object per event).
+# Type and platform are kept as their values: a tuple of strings, numbers and None is
+# one the garbage collector stops tracking, which keeps ingest as cheap as a list append.
 RawEvent = tuple[
-    str, str, EventType, Platform, float, "str | None", str, "str | None", "dict[str, Any] | None"
+    str, str, str, str, float, "str | None", str, "str | None", "dict[str, Any] | None"
 ]
 
 
-_time = time.time
+_time_ns = time.time_ns
 _PLATFORM_ORDER = tuple(p.value for p in Platform)
 
 
@@ -100,19 +102,16 @@ class InMemoryAnalyticsStore:
         audience: str,
         visitor: str | None,
     ) -> dict[str, Any]:
-        """Count one validated event that happens now; returns it as the seed's dict."""
-        moment = _time()
-        second = int(moment)
+        """Count one validated event that happens now; returns it as the seed's dict
+        (``metadata`` is the caller's: a copy is kept)."""
+        ns = _time_ns()
+        second, micros = divmod(ns // 1000, 1_000_000)
         clock = self._clock
         if clock[0] != second:  # the ISO text of this second, made once a second
             clock = self._clock = (second, _iso_second(second))
-        micros = round((moment - second) * 1e6)
-        if micros == 1_000_000:  # rounds up into the next second: let datetime do it
-            stamp = datetime.fromtimestamp(moment, UTC).isoformat()
-        elif micros:
-            stamp = f"{clock[1]}.{micros:06d}+00:00"
-        else:
-            stamp = clock[1] + "+00:00"
+        stamp = f"{clock[1]}.{micros:06d}+00:00" if micros else clock[1] + "+00:00"
+        moment = second + micros / 1e6  # the same microsecond as the stamp
+        kept = dict(metadata) if metadata else None
         event_id = f"{self._id_prefix}{next(self._id_counter)}"
         slot, kind = _TYPE_SLOT[event_type._value_], platform._value_
         with self._lock:  # add()'s work, inline: this is the library's ingest path
@@ -120,13 +119,13 @@ class InMemoryAnalyticsStore:
                 (
                     event_id,
                     asset_id,
-                    event_type,
-                    platform,
+                    event_type._value_,
+                    kind,
                     moment,
                     short_code,
                     audience,
                     visitor,
-                    metadata,
+                    kept,
                 )
             )
             if audience == "person" or audience == "bot":
@@ -148,7 +147,7 @@ class InMemoryAnalyticsStore:
             "short_code": short_code,
             "timestamp": stamp,
             "audience": audience,
-            "metadata": dict(metadata) if metadata else {},
+            "metadata": dict(kept) if kept else {},
         }
 
     def add(
@@ -170,8 +169,8 @@ class InMemoryAnalyticsStore:
                 (
                     event_id,
                     asset_id,
-                    event_type,
-                    platform,
+                    event_type._value_,
+                    kind,
                     moment,
                     short_code,
                     audience,
@@ -266,7 +265,7 @@ class InMemoryAnalyticsStore:
                     and (asset_id is None or asset == asset_id)
                     and (short_code is None or code == short_code)
                 ):
-                    result[(platform.value, kind.value)] += 1
+                    result[(platform, kind)] += 1
         return result
 
     def metrics(
@@ -331,7 +330,7 @@ class InMemoryAnalyticsStore:
         with self._lock:
             for _id, asset, kind, _p, moment, _c, audience, _v, _m in self._events:
                 hour = int(moment // 3600)
-                if audience in COUNTED_AUDIENCES and kind.value in wanted and hour >= since_hour:
+                if audience in COUNTED_AUDIENCES and kind in wanted and hour >= since_hour:
                     buckets[(asset, hour)] += 1
         return [(asset, hour, n) for (asset, hour), n in buckets.items()]
 
@@ -346,7 +345,17 @@ class InMemoryAnalyticsStore:
         self, asset_id: str, start: datetime | None, end: datetime | None
     ) -> list[AnalyticsEvent]:
         return [
-            AnalyticsEvent(i, a, k, p, datetime.fromtimestamp(t, UTC), c, au, v, dict(m or {}))
+            AnalyticsEvent(
+                i,
+                a,
+                EventType(k),
+                Platform(p),
+                datetime.fromtimestamp(t, UTC),
+                c,
+                au,
+                v,
+                dict(m or {}),
+            )
             for i, a, k, p, t, c, au, v, m in self.raw_events(asset_id, start, end)
         ]
 
@@ -369,7 +378,7 @@ class InMemoryAnalyticsStore:
             self._code_asset.clear()
             for _id, asset, kind, platform, moment, code, audience, _v, _m in kept:
                 if code and audience in COUNTED_AUDIENCES:
-                    self._count_link(code, platform.value, _TYPE_SLOT[kind.value], moment, asset)
+                    self._count_link(code, platform, _TYPE_SLOT[kind], moment, asset)
 
 
 class _TopOrder:

@@ -147,8 +147,9 @@ class AnalyticsTracker:
             and (audience == "person" or audience in AUDIENCES)
         ):
             # The common case, checked inline: no event object, one lock, a few counters.
-            kept = dict(metadata) if metadata else {}
-            return memory.track(asset_id, event_type, platform, short_code, kept, audience, visitor)
+            return memory.track(
+                asset_id, event_type, platform, short_code, metadata, audience, visitor
+            )
         event = self.make_event(
             asset_id,
             event_type,
