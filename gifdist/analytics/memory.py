@@ -89,6 +89,8 @@ class InMemoryAnalyticsStore:
         self._changed: set[str] = set()  # assets changed since the last top-N call
         self._orders: dict[str, _TopOrder] = {}
         self._rows: dict[str, dict[str, Any]] = {}  # metric rows of assets, for top-N
+        # asset -> platform -> (views, plays, clicks) and the rates worked out from them
+        self._platform_memo: dict[str, dict[str, tuple[tuple[int, int, int], dict[str, Any]]]] = {}
 
     # ingest ------------------------------------------------------------------------
 
@@ -287,11 +289,27 @@ class InMemoryAnalyticsStore:
         return {**_rates(views, plays, clicks), "total_events": views + plays + clicks + shares}
 
     def platform_metrics(self, asset_id: str) -> dict[str, dict[str, Any]]:
-        """Metrics per platform with events for ``asset_id``, in ``Platform`` order."""
+        """Metrics per platform with events for ``asset_id``, in ``Platform`` order; each
+        platform's rates are remembered with the counts they came from, so only the
+        platforms whose counts moved since the last call are worked out again."""
+        result: dict[str, dict[str, Any]] = {}
         with self._lock:
             found = self._by_asset.get(asset_id)
-            cells = {p: counts[:3] for p, counts in found.items()} if found else {}
-        return {p: _rates(*cells[p]) for p in _PLATFORM_ORDER if p in cells}
+            if not found:
+                return result
+            memo = self._platform_memo.get(asset_id)
+            if memo is None:
+                memo = self._platform_memo[asset_id] = {}
+            for platform in _PLATFORM_ORDER:
+                counts = found.get(platform)
+                if counts is None:
+                    continue
+                key = (counts[0], counts[1], counts[2])
+                known = memo.get(platform)
+                if known is None or known[0] != key:
+                    known = memo[platform] = (key, _rates(*key))
+                result[platform] = known[1].copy()
+        return result
 
     def asset_totals(self) -> dict[str, Counter[str]]:
         with self._lock:
@@ -363,6 +381,7 @@ class InMemoryAnalyticsStore:
         with self._lock:
             self._orders.clear()
             self._rows.clear()
+            self._platform_memo.clear()
             if asset_id is None:
                 self._changed.clear()
                 self._by_asset.clear()
