@@ -181,6 +181,30 @@ def gifdist_server(
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+@contextmanager
+def bare_server(interface: str) -> Iterator[Nginx]:
+    """granian on CPU 0 serving ``bench/_bare_302.py``'s app for ``interface`` (asgi or
+    rsgi): the floor a Python app on this server cannot go below."""
+    port = free_port()
+    argv = [
+        sys.executable, "-m", "granian", "--interface", interface, "--workers", "1",
+        "--port", str(port), "--log-level", "warning", f"_bare_302:{interface}",
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        pinned(0, argv),
+        cwd=Path(__file__).parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(base + "/")
+        yield Nginx(base, proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 NGINX_CONF = """
 worker_processes 1;
 daemon off;
@@ -352,18 +376,30 @@ def median_per_cpu(results: list[WrkResult]) -> float:
     return statistics.median(r.requests_per_cpu_s for r in results)
 
 
-def ratio_line(label: str, ours: list[WrkResult], theirs: list[WrkResult], target: float) -> str:
+def ratio_line(
+    label: str,
+    ours: list[WrkResult],
+    theirs: list[WrkResult],
+    target: float | None,
+    *,
+    name: str = "gifdist",
+) -> str:
     """``label``: median req/s of both and their ratio, then the same per CPU second
-    (the steadier figure on a shared machine), and the target the ratio is held to."""
+    (the steadier figure on a shared machine), and the target the ratio is held to
+    (None: a reference figure, held to nothing)."""
     wall = median_rps(ours) / median_rps(theirs)
     per_cpu = median_per_cpu(ours) / median_per_cpu(theirs) if median_per_cpu(theirs) else 0.0
     rounds = ", ".join(
         f"{a.requests_per_s / b.requests_per_s:.2f}" for a, b in zip(ours, theirs, strict=True)
     )
-    verdict = "ok" if min(wall, per_cpu or wall) >= target else "BELOW TARGET"
+    if target is None:
+        verdict = "(reference)"
+    else:
+        ok = min(wall, per_cpu or wall) >= target
+        verdict = f"target ≥ {target:.2f}: {'ok' if ok else 'BELOW TARGET'}"
     return (
-        f"{label:>10}  req/s: gifdist {median_rps(ours):>7.0f}  nginx {median_rps(theirs):>7.0f}"
+        f"{label:>10}  req/s: {name} {median_rps(ours):>7.0f}  nginx {median_rps(theirs):>7.0f}"
         f"  ratio {wall:.2f} (rounds {rounds})\n"
-        f"{'':>10}  per CPU s: gifdist {median_per_cpu(ours):>7.0f}  nginx "
-        f"{median_per_cpu(theirs):>7.0f}  ratio {per_cpu:.2f}   target ≥ {target:.2f}: {verdict}"
+        f"{'':>10}  per CPU s: {name} {median_per_cpu(ours):>7.0f}  nginx "
+        f"{median_per_cpu(theirs):>7.0f}  ratio {per_cpu:.2f}   {verdict}"
     )

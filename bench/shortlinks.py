@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 from _harness import (
+    bare_server,
     gifdist_server,
     interleaved,
     load_average,
@@ -32,11 +33,21 @@ def main() -> None:
     parser.add_argument("--server", default="granian", choices=["granian", "uvicorn"])
     args = parser.parse_args()
     headers = {"User-Agent": BROWSER}
-    with gifdist_server(args.server) as gd, nginx_server({}) as nginx:
+    with (
+        gifdist_server(args.server) as gd,
+        nginx_server({}) as nginx,
+        bare_server("asgi") as asgi,
+        bare_server("rsgi") as rsgi,
+    ):
         code = gd.link(gd.upload(make_gif_of_size(5_000))["asset_id"])
         before = load_average()
         results = interleaved(
-            {"gifdist": (f"{gd.base}/s/{code}", gd.pid), "nginx": (f"{nginx.base}/s/x", nginx.pid)},
+            {
+                "gifdist": (f"{gd.base}/s/{code}", gd.pid),
+                "nginx": (f"{nginx.base}/s/x", nginx.pid),
+                "asgi": (f"{asgi.base}/s/x", asgi.pid),
+                "rsgi": (f"{rsgi.base}/s/x", rsgi.pid),
+            },
             rounds=args.rounds,
             seconds=args.seconds,
             headers=headers,
@@ -48,6 +59,9 @@ def main() -> None:
         f"{before} at the start, {load_average()} at the end"
     )
     print(ratio_line("/s/{code}", results["gifdist"], results["nginx"], TARGET))
+    print("the server's floor: a bare app answering a fixed 302 on the same granian")
+    print(ratio_line("bare ASGI", results["asgi"], results["nginx"], None, name="app"))
+    print(ratio_line("bare RSGI", results["rsgi"], results["nginx"], None, name="app"))
 
 
 if __name__ == "__main__":
