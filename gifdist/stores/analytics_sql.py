@@ -114,6 +114,13 @@ class SqlAnalyticsStore:
         redis_sketches: RedisVisitorSketches | None = None,
     ) -> None:
         self.engine = engine
+        # Reads on PostgreSQL run outside a transaction: no BEGIN and ROLLBACK round trips
+        # around each report query (a report's queries may then see a flush in between).
+        self._reads = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
         self.raw_events = raw_events
         self.redis_sketches = redis_sketches
 
@@ -187,7 +194,7 @@ class SqlAnalyticsStore:
                 r.platform, r.event_type, r.audience
             )
             query = _narrowed(query, analytics_rollups, **scope)
-            with self.engine.connect() as conn:
+            with self._reads.connect() as conn:
                 found = Counter({(p, t, a): int(n) for p, t, a, n in conn.execute(query)})
         counts: Counter[Key] = Counter()
         audiences: Counter[str] = Counter()
@@ -203,7 +210,7 @@ class SqlAnalyticsStore:
         """Sums by ``group`` over assets (no link): whole days from the day table, the
         hours at the window's edges from the rollups."""
         found: Counter[tuple[Any, ...]] = Counter()
-        with self.engine.connect() as conn:
+        with self._reads.connect() as conn:
             for table, low, high in _window_parts(scope.get("start"), scope.get("end")):
                 c = table.c
                 moment = c.day if table is analytics_asset_days else c.hour
@@ -233,7 +240,7 @@ class SqlAnalyticsStore:
             .order_by(r.hour, r.asset_id)
             .limit(1)
         )
-        with self.engine.connect() as conn:
+        with self._reads.connect() as conn:
             found = conn.execute(query).scalar_one_or_none()
         return None if found is None else str(found)
 
@@ -262,7 +269,7 @@ class SqlAnalyticsStore:
             query = query.where(k.short_code == "")
         people: dict[int, list[Any]] = {}
         by_type: dict[tuple[int, str], list[Any]] = {}
-        with self.engine.connect() as conn:
+        with self._reads.connect() as conn:
             for day, kind, audience, blob in conn.execute(query):
                 sketch = parsed(blob)
                 if audience == "person":
@@ -287,7 +294,7 @@ class SqlAnalyticsStore:
             query = _narrowed(
                 select(t.asset_id, t.event_type, t.count), analytics_totals, asset_ids=asset_ids
             )
-            with self.engine.connect() as conn:
+            with self._reads.connect() as conn:
                 for asset, kind, n in conn.execute(query):
                     totals.setdefault(asset, Counter())[kind] += int(n)
             return totals
@@ -299,7 +306,7 @@ class SqlAnalyticsStore:
         )
         query = _narrowed(query, analytics_rollups, asset_ids=asset_ids, start=start, end=end)
         found: dict[str, Counter[str]] = {}
-        with self.engine.connect() as conn:
+        with self._reads.connect() as conn:
             for asset, kind, n in conn.execute(query):
                 found.setdefault(asset, Counter())[kind] += int(n)
         return found
@@ -319,7 +326,7 @@ class SqlAnalyticsStore:
             .where(h.event_type.in_(list(event_types)), h.hour >= since_hour)
             .group_by(h.asset_id, h.hour)
         )
-        with self.engine.connect() as conn:
+        with self._reads.connect() as conn:
             return [(str(a), int(h), int(n)) for a, h, n in conn.execute(query)]
 
     def series(
@@ -356,7 +363,7 @@ class SqlAnalyticsStore:
             start=start,
             end=end,
         )
-        with self.engine.connect() as conn:
+        with self._reads.connect() as conn:
             rows = sorted(tuple(row) for row in conn.execute(query))
         return [{"t": hour_iso(h), "views": v, "plays": p, "clicks": c} for h, v, p, c in rows]
 
@@ -371,7 +378,7 @@ class SqlAnalyticsStore:
             start=start,
             end=end,
         )
-        with self.engine.connect() as conn:
+        with self._reads.connect() as conn:
             return [
                 AnalyticsEvent(
                     row["event_id"],
