@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from _harness import (
+    bare_server,
     gifdist_server,
     interleaved,
     load_average,
@@ -35,25 +36,33 @@ def main() -> None:
     }
     files = {f"{i}.gif": data for i, data in enumerate(sizes.values())}
     lines = []
-    with gifdist_server(args.server) as gd, nginx_server(files) as nginx:
+    with (
+        gifdist_server(args.server) as gd,
+        nginx_server(files) as nginx,
+        bare_server("asgi") as bare,
+    ):
         paths = {label: f"/a/{gd.upload(data)['asset_id']}.gif" for label, data in sizes.items()}
         before = load_average()
         for i, label in enumerate(sizes):
-            results = interleaved(
-                {
-                    "gifdist": (gd.base + paths[label], gd.pid),
-                    "nginx": (f"{nginx.base}/a/{i}.gif", nginx.pid),
-                },
-                rounds=args.rounds,
-                seconds=args.seconds,
-            )
+            targets = {
+                "gifdist": (gd.base + paths[label], gd.pid),
+                "nginx": (f"{nginx.base}/a/{i}.gif", nginx.pid),
+            }
+            if len(sizes[label]) <= 64 * 1024:  # gifdist answers these from memory too
+                targets["bare"] = (f"{bare.base}/bytes/{len(sizes[label])}", bare.pid)
+            results = interleaved(targets, rounds=args.rounds, seconds=args.seconds)
             lines.append(ratio_line(label, results["gifdist"], results["nginx"], TARGETS[label]))
+            if "bare" in results:
+                lines.append(
+                    ratio_line("bare ASGI", results["bare"], results["nginx"], None, name="app")
+                )
     print(
         f"GIF delivery, one {args.server} worker vs nginx (1 worker, sendfile), wrk -c32, "
         f"{args.rounds} × {args.seconds:g}s interleaved, {before} at the start, "
         f"{load_average()} at the end"
     )
     print("\n".join(lines))
+    print("bare ASGI: an app answering the same number of bytes from memory, same granian")
 
 
 if __name__ == "__main__":
