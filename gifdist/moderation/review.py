@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import io
 import logging
+import unicodedata
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -92,6 +93,7 @@ class ReviewDesk:
         if reason is not None and not isinstance(reason, str):
             raise InvalidInput("reason must be a string", code="bad_reason")
         text = " ".join((reason or "").split())
+        _check_plain(text, "reason", "bad_reason")
         if len(text) > MAX_REASON_CHARS:
             raise InvalidInput(f"reason is longer than {MAX_REASON_CHARS} characters")
         record = self.catalog.get(asset_id)
@@ -170,6 +172,7 @@ class ReviewDesk:
         if notes is not None and not isinstance(notes, str):
             raise InvalidInput("notes must be a string", code="bad_notes")
         notes = (notes or "").strip()
+        _check_plain(notes, "notes", "bad_notes")
         if len(notes) > MAX_NOTES_CHARS:
             raise InvalidInput(f"notes are longer than {MAX_NOTES_CHARS} characters")
         record = self.catalog.require(asset_id)
@@ -225,3 +228,15 @@ def audit_csv(entries: list[AuditEntry]) -> str:
             ["; ".join(row[c]) if c == "reasons" else row.get(c, "") for c in AUDIT_COLUMNS]
         )
     return out.getvalue()
+
+
+def _check_plain(text: str, field: str, code: str) -> None:
+    """``InvalidInput`` for a control character (a NUL, which PostgreSQL cannot store,
+    among them) or a lone surrogate (no text encoding holds one); line breaks and tabs
+    are fine."""
+    for ch in text:
+        if ch not in "\n\r\t" and unicodedata.category(ch) in ("Cc", "Cs"):
+            raise InvalidInput(
+                f"{field} cannot contain control characters (such as NUL) or lone surrogates",
+                code=code,
+            )
