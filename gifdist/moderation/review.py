@@ -39,6 +39,15 @@ DECISIONS = {
 QUEUE_STATUSES = (AssetStatus.FLAGGED, AssetStatus.PENDING)
 MAX_REASON_CHARS = 1000
 MAX_NOTES_CHARS = 5000
+MAX_REVIEWER_CHARS = 200  # the audit trail's moderator column
+
+
+def reviewer_label(name: str, key_id: str) -> str:
+    """The audit trail's "name (key_id)", the name shortened so the whole fits."""
+    suffix = f" ({key_id})"
+    return name[: max(0, MAX_REVIEWER_CHARS - len(suffix))] + suffix
+
+
 AUDIT_COLUMNS = (
     "timestamp",
     "audit_id",
@@ -175,6 +184,11 @@ class ReviewDesk:
         _check_plain(notes, "notes", "bad_notes")
         if len(notes) > MAX_NOTES_CHARS:
             raise InvalidInput(f"notes are longer than {MAX_NOTES_CHARS} characters")
+        _check_plain(reviewer, "reviewer", "bad_reviewer")
+        if not reviewer.strip() or len(reviewer) > MAX_REVIEWER_CHARS:
+            raise InvalidInput(
+                f"the reviewer is 1 to {MAX_REVIEWER_CHARS} characters", code="bad_reviewer"
+            )
         record = self.catalog.require(asset_id)
         appeal = chosen is ModerationDecision.APPROVED and record.status is AssetStatus.REJECTED
         if appeal and not self.catalog.blobs.restore(record.sha256):

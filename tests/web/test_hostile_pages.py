@@ -489,3 +489,35 @@ def test_json_text_fields_refuse_nul_and_lone_surrogates(
             assert_clean(response, ("assets list", value[:20]))
     record = service.catalog.get(asset_id)
     assert record is not None and "\x00" not in record.title
+
+
+def test_a_key_with_the_longest_name_may_do_everything_it_is_allowed(
+    browser: TestClient, service: Service
+) -> None:
+    """A key's name (up to 200 characters) labels what it does: invites and reset links
+    (created_by), moderation decisions (the audit trail's moderator) and deletions.
+    PostgreSQL checks VARCHAR lengths that SQLite ignores."""
+    from gifdist.accounts.keys import Scope
+
+    asset_id = upload(browser, 308)
+    user = service.users.create("dave", PASSWORD, Role.MEMBER)
+    secret, _ = service.keys.create("n" * 200 + "💥" * 20, [Scope.ADMIN])
+    admin = {"Authorization": f"Bearer {secret}"}
+    made = send_json(browser, "POST", "/api/v1/users/invites", {"role": "member"}, admin)
+    assert made.status_code == 201, made.text
+    reset = browser.post(f"/api/v1/users/{user.user_id}/reset", headers=admin)
+    assert reset.status_code == 201, reset.text
+    decided = send_json(
+        browser,
+        "POST",
+        f"/api/v1/moderation/assets/{asset_id}/decision",
+        {"decision": "approve", "notes": "fine"},
+        admin,
+    )
+    assert decided.status_code == 200, decided.text
+    link = send_json(browser, "POST", f"/api/v1/assets/{asset_id}/links", {}, admin)
+    assert link.status_code == 201, link.text
+    code = link.json()["short_code"]
+    assert browser.delete(f"/api/v1/links/{code}", headers=admin).status_code == 204
+    assert browser.delete(f"/api/v1/assets/{asset_id}", headers=admin).status_code in (200, 204)
+    assert service.review.verify()["valid"]
