@@ -521,3 +521,39 @@ def test_a_key_with_the_longest_name_may_do_everything_it_is_allowed(
     assert browser.delete(f"/api/v1/links/{code}", headers=admin).status_code == 204
     assert browser.delete(f"/api/v1/assets/{asset_id}", headers=admin).status_code in (200, 204)
     assert service.review.verify()["valid"]
+
+
+EXTREME_TIMES = [
+    "0001-01-01",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31",
+    "9999-12-31T23:59:59-14:00",
+    "1969-12-31T23:59:59Z",
+    "-62135596800",
+    str(2**63),
+    "1" + "0" * 30,
+]
+
+
+def test_stats_and_audit_windows_refuse_times_at_the_ends_of_the_calendar(
+    browser: TestClient,
+) -> None:
+    """A window starting a week before year 1, or ending in year 10000 in UTC, overflowed
+    datetime arithmetic (500); such times are now a 400 bad_time."""
+    asset_id = upload(browser, 309)
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    code = send_json(browser, "POST", f"/api/v1/assets/{asset_id}/links", {}, admin).json()
+    paths = ["/api/v1/stats", "/api/v1/stats/top", f"/api/v1/assets/{asset_id}/stats"]
+    paths += [f"/api/v1/links/{code['short_code']}/stats", "/api/v1/moderation/audit"]
+    for path in paths:
+        for value in EXTREME_TIMES:
+            for name in ("from", "to"):
+                response = browser.get(path, params={name: value}, headers=admin)
+                assert_clean(response, (path, name, value))
+                assert response.status_code == 400, (path, name, value, response.text)
+                assert response.json()["error"]["code"] == "bad_time"
+    sign_in_admin(browser)
+    for path in ("/dashboard", "/moderation"):
+        for value in EXTREME_TIMES:
+            for name in ("from", "to"):
+                assert_clean(browser.get(path, params={name: value}), (path, name, value))
