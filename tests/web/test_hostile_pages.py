@@ -557,3 +557,44 @@ def test_stats_and_audit_windows_refuse_times_at_the_ends_of_the_calendar(
         for value in EXTREME_TIMES:
             for name in ("from", "to"):
                 assert_clean(browser.get(path, params={name: value}), (path, name, value))
+
+
+def test_another_member_s_gif_is_never_shown_through_the_pages(
+    browser: TestClient, service: Service
+) -> None:
+    """Member B, signed in, probes member A's private GIF by id and by its title words
+    through every page: B gets what a stranger gets, and never A's title."""
+    owner = service.users.create("erin", PASSWORD, Role.MEMBER)
+    secret, _ = service.keys.create("erin's script", user_id=owner.user_id)
+    data = make_gif(seed=310)
+    made = browser.post(
+        "/api/v1/assets",
+        files={"file": ("a.gif", data, "image/gif")},
+        data={"title": "ownersecretword", "tags": "ownersecrettag"},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert made.status_code == 201, made.text
+    asset_id = made.json()["asset_id"]
+    hidden = browser.patch(
+        f"/api/v1/assets/{asset_id}",
+        json={"private": True},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert hidden.status_code == 200, hidden.text
+    sign_in_member(browser, service, "frank")
+    with TestClient(create_app(service=service), base_url=SITE) as stranger:
+        for template in ("/a/{}", "/a/{}/player", "/a/{}.gif"):  # no more than a stranger
+            theirs = browser.get(template.format(asset_id), follow_redirects=False)
+            anyone = stranger.get(template.format(asset_id), follow_redirects=False)
+            assert theirs.status_code == anyone.status_code >= 400, (template, theirs.text[:300])
+            assert "ownersecret" not in theirs.text, template
+    theirs = browser.get(f"/dashboard?asset={asset_id}")
+    nothing = browser.get("/dashboard?asset=0123456789abcdef")
+    assert theirs.status_code == nothing.status_code == 404
+    assert "ownersecret" not in theirs.text
+    for path in ("/library", "/gifs", "/gifs/more", "/dashboard", "/upload", "/account"):
+        for q in ("ownersecretword", "ownersecrettag"):
+            response = browser.get(path, params={"q": q, "tag": q})
+            assert_clean(response, (path, q))
+            assert "ownersecret" not in response.text.replace(q, ""), (path, q)
+            assert asset_id not in response.text, (path, q)
