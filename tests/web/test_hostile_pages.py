@@ -598,3 +598,40 @@ def test_another_member_s_gif_is_never_shown_through_the_pages(
             assert_clean(response, (path, q))
             assert "ownersecret" not in response.text.replace(q, ""), (path, q)
             assert asset_id not in response.text, (path, q)
+
+
+def test_a_hostile_client_key_never_reaches_the_usage_counters(
+    browser: TestClient, service: Service
+) -> None:
+    """The GIF APIs count calls per ``client_key`` and write the counts in batches: one
+    value PostgreSQL cannot store used to fail every later batch (no usage recorded
+    again). It is refused, and the well-formed calls are counted."""
+    upload(browser, 311, title="dancing", tags="dance")
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    for value in ["a\x00b", "\x00", "x\x1fy", "\u202eevil", "k" * 200]:
+        for path in ("/v2/search", "/v1/gifs/search", "/v2/registershare", "/v2/featured"):
+            params = {"q": "dance", "id": "x", "client_key": value, "key": ADMIN_KEY}
+            response = browser.get(path, params=params, headers=admin)
+            assert_clean(response, (path, value[:20]))
+    good = browser.get("/v2/search", params={"q": "dance", "client_key": "picker"}, headers=admin)
+    assert good.status_code == 200, good.text
+    service.gif_api_usage.flush()  # raised on PostgreSQL, and kept raising
+    rows = service.gif_api_usage.report()
+    assert any(row.client_key == "picker" for row in rows)
+    assert all("\x00" not in row.client_key for row in rows)
+
+
+def test_a_share_registered_with_hostile_text_is_still_counted(
+    browser: TestClient, service: Service
+) -> None:
+    """``registershare``'s ``q`` and ``client_key`` go into the share event's metadata;
+    a NUL there must not keep the event batch from being written."""
+    asset_id = upload(browser, 312, title="dancing", tags="dance")
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    for q in ("a\x00b", "x" * 5000, "\u202e"):
+        response = browser.get("/v2/registershare", params={"id": asset_id, "q": q}, headers=admin)
+        assert_clean(response, ("registershare", q[:20]))
+    service.events.flush()
+    stats = browser.get(f"/api/v1/assets/{asset_id}/stats", headers=admin)
+    assert stats.status_code == 200, stats.text
+    assert stats.json()["total_events"] == 3, stats.json()["total_events"]
