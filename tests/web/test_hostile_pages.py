@@ -635,3 +635,31 @@ def test_a_share_registered_with_hostile_text_is_still_counted(
     stats = browser.get(f"/api/v1/assets/{asset_id}/stats", headers=admin)
     assert stats.status_code == 200, stats.text
     assert stats.json()["total_events"] == 3, stats.json()["total_events"]
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": "a\x00b"},
+        {"sub": "ok", "email": "a\x00@example.com", "email_verified": True},
+        {"sub": "ok2", "email": "x" * 400 + "@example.com", "email_verified": True},
+        {"sub": "ok3", "email": "a\n@example.com", "email_verified": True},
+        {"sub": "ok4", "preferred_username": "a\x00b" * 40},
+    ],
+)
+def test_hostile_identity_provider_claims_are_refused_or_cleaned(
+    service: Service, claims: dict[str, Any]
+) -> None:
+    """What a provider's ID token says ends up in the users table: a NUL or an over-long
+    e-mail address is a clean refusal, never a database error."""
+    from gifdist.accounts.oidc import OidcConfig, OidcSignIn
+    from gifdist.errors import GifdistError
+
+    config = OidcConfig("https://idp.example", "client", "secret", SITE, create_users=True)
+    try:
+        user = OidcSignIn(config, service.users)._user_for(claims)
+    except GifdistError as exc:
+        assert exc.status in (400, 401, 403), exc
+    else:
+        assert user.oidc_subject and "\x00" not in user.oidc_subject
+        assert "\x00" not in user.username and "\x00" not in (user.email or "")
