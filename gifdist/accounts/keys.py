@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -129,10 +130,16 @@ class KeyRing:
     ) -> tuple[str, ApiKey]:
         """Make a new key (of ``user_id``, or an operator key); returns the secret
         (shown once) and its record."""
+        name = name.strip()
+        if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name):
+            raise InvalidInput(
+                "a key name cannot contain control characters (such as NUL or a line break)",
+                code="bad_name",
+            )
         key_id = secrets.token_hex(6)
         secret = f"gd_{key_id}_{secrets.token_urlsafe(24)}"
         now = datetime.now(UTC)
-        key = ApiKey(key_id, name.strip()[:200], frozenset(scopes), now, user_id=user_id)
+        key = ApiKey(key_id, name[:200], frozenset(scopes), now, user_id=user_id)
         self.store.add(key, hash_key(secret))
         return secret, key
 

@@ -169,6 +169,8 @@ class OidcSignIn:
 
     def _user_for(self, claims: dict[str, Any]) -> User:
         subject = f"{self.config.issuer}#{claims['sub']}"[:255]
+        if not subject.isprintable():  # PostgreSQL cannot even look a NUL up
+            raise Unauthorized("the provider's subject is not printable text", code="oidc_subject")
         store = self.users.store
         user = store.find_by_oidc(subject)
         email = claims.get("email") if claims.get("email_verified") is True else None

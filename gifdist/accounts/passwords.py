@@ -17,8 +17,22 @@ _HASHER = PasswordHasher()  # argon2id, the library's recommended costs
 _DUMMY_HASH = _HASHER.hash("gifdist: no such account")
 
 
+def encodable(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (a lone surrogate, which JSON can carry as
+    ``\\ud800``, has no UTF-8 form and cannot be hashed)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_new_password(password: str) -> None:
     """Raise ``InvalidInput`` unless ``password`` may be set."""
+    if not encodable(password):
+        raise InvalidInput(
+            "a password cannot contain lone surrogates (invalid Unicode)", code="bad_password"
+        )
     if len(password) > MAX_CHARS:
         raise InvalidInput(
             f"a password has at most {MAX_CHARS} characters", code="password_too_long"
@@ -36,8 +50,8 @@ def hash_password(password: str) -> str:
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches; as slow for a missing hash as for a wrong one."""
-    if len(password) > MAX_CHARS:
-        password = ""  # never hash a huge input; still spend the same time
+    if len(password) > MAX_CHARS or not encodable(password):
+        password = ""  # never hash a huge or unencodable input; still spend the same time
     try:
         return _HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):

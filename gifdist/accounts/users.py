@@ -181,7 +181,9 @@ class Users:
     ) -> User:
         """A new user (``password`` None: one who signs in through OIDC or a reset link)."""
         name = normalise_username(username)
-        if email is not None and (len(email) > 320 or "@" not in email):
+        if email is not None and (
+            len(email) > 320 or "@" not in email or not email.isprintable()
+        ):  # a NUL or a line break is no part of an address (nor storable on PostgreSQL)
             raise InvalidInput("that is not an e-mail address", code="bad_email")
         hashed = hash_password(password) if password is not None else None
         user = User(

@@ -43,6 +43,10 @@ class Window:
         }
 
 
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)  # analytics start at the epoch
+LATEST_TIME = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 def parse_time(value: str | None, name: str) -> datetime | None:
     """ISO 8601 (``2026-11-24``, ``2026-11-24T10:00:00Z``) or epoch seconds; UTC if naive."""
     if value is None or value == "":
@@ -53,12 +57,21 @@ def parse_time(value: str | None, name: str) -> datetime | None:
             parsed = datetime.fromtimestamp(float(text), UTC)
         else:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        in_utc = parsed.astimezone(UTC)
     except (ValueError, OverflowError, OSError):
         raise InvalidInput(
             f"{name} must be an ISO 8601 time or epoch seconds, got {value[:40]!r}",
             code="bad_time",
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if not EARLIEST_TIME <= in_utc < LATEST_TIME:
+        # a window reaching year 1 or 9999 overflows datetime arithmetic
+        raise InvalidInput(
+            f"{name} must be between {EARLIEST_TIME.year} and {LATEST_TIME.year - 1}, "
+            f"got {value[:40]!r}",
+            code="bad_time",
+        )
+    return parsed
 
 
 def make_window(

@@ -14,7 +14,7 @@ from gifdist.assets.library import SORTS, AssetQuery
 from gifdist.cli.errors import UsageError
 from gifdist.cli.local import local_service
 from gifdist.cli.output import console, err
-from gifdist.cli.remote import KeyOpt, RemoteServer, ServerOpt, local_or_remote
+from gifdist.cli.remote import KeyOpt, RemoteServer, ServerOpt, local_or_remote, segment
 
 if TYPE_CHECKING:
     from gifdist.wiring import Service
@@ -66,13 +66,13 @@ class RemoteAssets:
         return list(body["assets"])
 
     def show(self, asset_id: str) -> dict[str, Any]:
-        return dict(self.api.call("GET", f"assets/{asset_id}"))
+        return dict(self.api.call("GET", f"assets/{segment(asset_id)}"))
 
     def edit(self, asset_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-        return dict(self.api.call("PATCH", f"assets/{asset_id}", json=changes))
+        return dict(self.api.call("PATCH", f"assets/{segment(asset_id)}", json=changes))
 
     def delete(self, asset_id: str) -> None:
-        self.api.call("DELETE", f"assets/{asset_id}")
+        self.api.call("DELETE", f"assets/{segment(asset_id)}")
 
 
 def _assets(

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from gifdist.cli.errors import UsageError
 from gifdist.cli.output import console
-from gifdist.cli.remote import KeyOpt, RemoteServer, ServerOpt, local_or_remote
+from gifdist.cli.remote import KeyOpt, RemoteServer, ServerOpt, local_or_remote, segment
 from gifdist.errors import NotFound
 
 if TYPE_CHECKING:
@@ -66,22 +66,22 @@ class RemoteLinks:
         self.api = api
 
     def create(self, asset_id: str, fields: dict[str, Any]) -> dict[str, Any]:
-        return dict(self.api.call("POST", f"assets/{asset_id}/links", json=fields))
+        return dict(self.api.call("POST", f"assets/{segment(asset_id)}/links", json=fields))
 
     def list(self, asset_id: str | None) -> list[dict[str, Any]]:
-        path = f"assets/{asset_id}/links" if asset_id else "links"
+        path = f"assets/{segment(asset_id)}/links" if asset_id else "links"
         return list(self.api.call("GET", path)["links"])
 
     def edit(self, code: str, fields: dict[str, Any]) -> dict[str, Any]:
-        return dict(self.api.call("PATCH", f"links/{code}", json=fields))
+        return dict(self.api.call("PATCH", f"links/{segment(code)}", json=fields))
 
     def delete(self, code: str) -> None:
-        self.api.call("DELETE", f"links/{code}")
+        self.api.call("DELETE", f"links/{segment(code)}")
 
     def qr(self, code: str, kind: str) -> tuple[bytes, str]:
-        link = self.api.call("GET", f"links/{code}")
+        link = self.api.call("GET", f"links/{segment(code)}")
         url = str(link["short_url"])
-        image = self.api.send("GET", f"{self.api.base}/s/{link['short_code']}.{kind}")
+        image = self.api.send("GET", f"{self.api.base}/s/{segment(link['short_code'])}.{kind}")
         return image.content, url
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 import typer
@@ -75,7 +76,18 @@ def server_url(value: str | None) -> str | None:
         return None
     if not value.startswith(("http://", "https://")):
         raise UsageError(f"--server must be an http:// or https:// URL, not {value[:80]!r}")
+    try:
+        httpx.URL(value)
+    except httpx.InvalidURL as exc:
+        raise UsageError(f"--server is not a valid URL ({exc}): {value[:80]!r}") from None
     return value.rstrip("/")
+
+
+def segment(value: str) -> str:
+    """``value`` as one path segment of an API URL: an id like ``../links/x`` or ``a?b``
+    names that (missing) thing, never another route."""
+    quoted = quote(value, safe="")
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
 
 
 class RemoteServer:
@@ -84,6 +96,8 @@ class RemoteServer:
     def __init__(self, base: str, key: str | None, *, timeout: float = 60.0) -> None:
         if not key:
             raise UsageError("--key (or GIFDIST_KEY) is required with --server")
+        if not (key.isascii() and key.isprintable()):
+            raise UsageError("--key must be printable ASCII (as the keys gifdist makes are)")
         self.base = base
         self.client = httpx.Client(
             base_url=f"{base}/api/v1",

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 
 from gifdist.cli.errors import CliError, UsageError, message_for
 from gifdist.cli.output import console
-from gifdist.cli.remote import KeyOpt, RemoteServer, ServerOpt, local_or_remote
+from gifdist.cli.remote import KeyOpt, RemoteServer, ServerOpt, local_or_remote, segment
 from gifdist.errors import GifdistError
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class RemoteUploads:
                 files={"file": (path.name, reader, "image/gif")},
                 timeout=120,
             )
-        link = self.api.call("POST", f"assets/{asset['asset_id']}/links", json={})
+        link = self.api.call("POST", f"assets/{segment(asset['asset_id'])}/links", json={})
         return {"asset": asset, "short_url": link["short_url"]}
 
 

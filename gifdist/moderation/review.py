@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import io
 import logging
+import unicodedata
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,15 @@ DECISIONS = {
 QUEUE_STATUSES = (AssetStatus.FLAGGED, AssetStatus.PENDING)
 MAX_REASON_CHARS = 1000
 MAX_NOTES_CHARS = 5000
+MAX_REVIEWER_CHARS = 200  # the audit trail's moderator column
+
+
+def reviewer_label(name: str, key_id: str) -> str:
+    """The audit trail's "name (key_id)", the name shortened so the whole fits."""
+    suffix = f" ({key_id})"
+    return name[: max(0, MAX_REVIEWER_CHARS - len(suffix))] + suffix
+
+
 AUDIT_COLUMNS = (
     "timestamp",
     "audit_id",
@@ -92,6 +102,7 @@ class ReviewDesk:
         if reason is not None and not isinstance(reason, str):
             raise InvalidInput("reason must be a string", code="bad_reason")
         text = " ".join((reason or "").split())
+        _check_plain(text, "reason", "bad_reason")
         if len(text) > MAX_REASON_CHARS:
             raise InvalidInput(f"reason is longer than {MAX_REASON_CHARS} characters")
         record = self.catalog.get(asset_id)
@@ -170,8 +181,14 @@ class ReviewDesk:
         if notes is not None and not isinstance(notes, str):
             raise InvalidInput("notes must be a string", code="bad_notes")
         notes = (notes or "").strip()
+        _check_plain(notes, "notes", "bad_notes")
         if len(notes) > MAX_NOTES_CHARS:
             raise InvalidInput(f"notes are longer than {MAX_NOTES_CHARS} characters")
+        _check_plain(reviewer, "reviewer", "bad_reviewer")
+        if not reviewer.strip() or len(reviewer) > MAX_REVIEWER_CHARS:
+            raise InvalidInput(
+                f"the reviewer is 1 to {MAX_REVIEWER_CHARS} characters", code="bad_reviewer"
+            )
         record = self.catalog.require(asset_id)
         appeal = chosen is ModerationDecision.APPROVED and record.status is AssetStatus.REJECTED
         if appeal and not self.catalog.blobs.restore(record.sha256):
@@ -225,3 +242,15 @@ def audit_csv(entries: list[AuditEntry]) -> str:
             ["; ".join(row[c]) if c == "reasons" else row.get(c, "") for c in AUDIT_COLUMNS]
         )
     return out.getvalue()
+
+
+def _check_plain(text: str, field: str, code: str) -> None:
+    """``InvalidInput`` for a control character (a NUL, which PostgreSQL cannot store,
+    among them) or a lone surrogate (no text encoding holds one); line breaks and tabs
+    are fine."""
+    for ch in text:
+        if ch not in "\n\r\t" and unicodedata.category(ch) in ("Cc", "Cs"):
+            raise InvalidInput(
+                f"{field} cannot contain control characters (such as NUL) or lone surrogates",
+                code=code,
+            )

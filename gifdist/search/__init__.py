@@ -47,6 +47,7 @@ from gifdist.search._usage import (
     UsageKind,
     UsageRow,
     UsageStore,
+    client_key_of,
 )
 
 __all__ = [
@@ -84,6 +85,7 @@ __all__ = [
     "UsageRow",
     "UsageStore",
     "approved_pages",
+    "client_key_of",
     "every_asset",
     "languages",
     "media_of",

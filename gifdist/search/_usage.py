@@ -18,6 +18,7 @@ so a count is visible as soon as it is made.
 from __future__ import annotations
 
 import threading
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -29,7 +30,25 @@ from gifdist.errors import InvalidInput
 from gifdist.periodic import PeriodicTask
 
 MAX_REPORT_DAYS = 366
-CLIENT_KEY_CHARS = 64
+CLIENT_KEY_CHARS = 64  # what is counted; a longer client_key is cut
+MAX_CLIENT_KEY_CHARS = 256  # what a request may send
+
+
+def client_key_of(raw: str) -> str:
+    """A request's ``client_key`` as counted (``InvalidInput`` for one that is too long
+    or holds a control character: a NUL cannot be stored, and a batch of counts with
+    one would fail to be written at all)."""
+    if len(raw) > MAX_CLIENT_KEY_CHARS:
+        raise InvalidInput(
+            f"client_key is longer than {MAX_CLIENT_KEY_CHARS} characters",
+            code="invalid_client_key",
+        )
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in raw):
+        raise InvalidInput(
+            "client_key cannot contain control characters (such as NUL)",
+            code="invalid_client_key",
+        )
+    return raw.strip()
 
 
 class GifApi(StrEnum):

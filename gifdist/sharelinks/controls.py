@@ -15,6 +15,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from gifdist.accounts.passwords import encodable
 from gifdist.errors import InvalidInput
 
 SLUG = re.compile(r"[A-Za-z0-9_-]{3,64}")
@@ -69,12 +70,16 @@ def _password_hash(value: Any) -> str | None:
         raise InvalidInput(
             f"password is longer than {MAX_PASSWORD_CHARS} characters", code="bad_password"
         )
+    if not encodable(value):
+        raise InvalidInput(
+            "password cannot contain lone surrogates (invalid Unicode)", code="bad_password"
+        )
     return str(_HASHER.hash(value))
 
 
 def password_matches(password_hash: str, attempt: str) -> bool:
     """Constant-time check of an attempt (argon2 verification)."""
-    if len(attempt) > MAX_PASSWORD_CHARS:
+    if len(attempt) > MAX_PASSWORD_CHARS or not encodable(attempt):
         return False
     try:
         return bool(_HASHER.verify(password_hash, attempt))

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from gifdist.assets.model import AssetMetadata, AssetRecord, AssetStatus
 from gifdist.assets.store import DeletedAsset, PendingDelete
 from gifdist.media.gif import GifInfo
+from gifdist.stores.database import storable
 from gifdist.stores.schema import (
     asset_reports,
     assets,
@@ -259,6 +260,8 @@ class SqlAssetStore:
 
         ``search`` matches the title or the tags, case-insensitively.
         """
+        if not all(storable(text) for text in (owner_key_id or "", tag or "", search or "")):
+            return []  # stored text holds no NUL, so nothing matches one
         order = assets.c.created_at.asc() if oldest_first else assets.c.created_at.desc()
         query = _RECORD.order_by(order, assets.c.asset_id).limit(limit).offset(offset)
         if owner_key_id is not None:

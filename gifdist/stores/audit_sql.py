@@ -19,6 +19,7 @@ from gifdist.moderation.pipeline import (
     ContentCategory,
     ModerationDecision,
 )
+from gifdist.stores.database import storable
 from gifdist.stores.schema import audit_entries
 
 AUDIT_LOCK_ID = 0x6769_6661  # "gifa"
@@ -64,6 +65,8 @@ class SqlAuditStore:
         start: str | None = None,
         end: str | None = None,
     ) -> builtins.list[AuditEntry]:
+        if asset_id is not None and not storable(asset_id):
+            return []  # no entry is about an asset id PostgreSQL could not even store
         query = select(audit_entries).order_by(audit_entries.c.seq.desc())
         if asset_id is not None:
             query = query.where(audit_entries.c.asset_id == asset_id)

@@ -64,6 +64,13 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
     return engine
 
 
+def storable(value: str) -> bool:
+    """Whether ``value`` can be stored, and so compared, in a text column on every
+    database: PostgreSQL text holds no NUL (asking with one is an error there, not an
+    answer), so a lookup by such a value finds nothing."""
+    return "\x00" not in value
+
+
 def is_postgres(engine: Engine) -> bool:
     """True when the engine talks to PostgreSQL."""
     return engine.dialect.name == "postgresql"

@@ -24,7 +24,7 @@ from gifdist.analytics.types import Platform
 from gifdist.assets import AssetRecord, is_valid_asset_id
 from gifdist.errors import InvalidInput, NotFound, Unauthorized
 from gifdist.platforms import PLATFORM_NAMES, platform_from_via
-from gifdist.search import GifApi, GifApiUsage, UsageKind
+from gifdist.search import GifApi, GifApiUsage, UsageKind, client_key_of
 from gifdist.web.auth import service_of
 from gifdist.wiring import Service
 
@@ -97,9 +97,7 @@ class ClientUsage:
 def client_usage(request: Request, api: GifApi, caller: ApiKey | None) -> ClientUsage:
     """The caller's usage counter; ``via`` names the platform the client serves
     (``InvalidInput`` for one gifdist does not know), ``client_key`` the client."""
-    client_key = request.query_params.get("client_key", "")
-    if len(client_key) > 256:
-        raise InvalidInput("client_key is longer than 256 characters", code="invalid_client_key")
+    client_key = client_key_of(request.query_params.get("client_key", ""))
     via = request.query_params.get("via", "").strip()
     platform = platform_from_via(via) if via else Platform.OTHER
     if platform is None:
@@ -111,7 +109,7 @@ def client_usage(request: Request, api: GifApi, caller: ApiKey | None) -> Client
         service_of(request).gif_api_usage,
         api,
         caller.key_id if caller else None,
-        client_key.strip(),
+        client_key,
         platform,
     )
 

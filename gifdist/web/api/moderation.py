@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from gifdist.accounts.keys import Scope
 from gifdist.analytics.reports import parse_time
 from gifdist.errors import InvalidInput, NotFound, PayloadTooLarge
-from gifdist.moderation.review import audit_csv
+from gifdist.moderation.review import audit_csv, reviewer_label
 from gifdist.web.auth import authorise, service_of
 
 router = APIRouter()
@@ -111,7 +111,7 @@ async def decide(asset_id: str, body: Decision, request: Request) -> dict[str, A
     down and refuses the same bytes from now on, flag keeps it in the queue."""
     service = service_of(request)
     key = await authorise(request, Scope.MODERATE)
-    reviewer = f"{key.name} ({key.key_id})"
+    reviewer = reviewer_label(key.name, key.key_id)
     record = await run_in_threadpool(
         service.review.decide, asset_id, body.decision, reviewer, body.notes
     )

@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from gifdist.accounts.keys import Scope
 from gifdist.analytics.reports import parse_time
 from gifdist.errors import GifdistError, InvalidInput
+from gifdist.moderation.review import reviewer_label
 from gifdist.web.pages.base import (
     User,
     missing_scope,
@@ -170,7 +171,7 @@ async def moderation_decision(
     if not user[1].allows(Scope.MODERATE):
         return missing_scope(user, Scope.MODERATE, "the moderation queue")
     service = service_of(request)
-    reviewer = f"{user[1].name} ({user[1].key_id})"
+    reviewer = reviewer_label(user[1].name, user[1].key_id)
     try:
         await run_in_threadpool(service.review.decide, asset_id, decision, reviewer, notes)
     except GifdistError as exc:
