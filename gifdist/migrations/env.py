@@ -1,7 +1,8 @@
 """Alembic environment: runs migrations on the connection or URL it is given.
 
-On PostgreSQL the whole upgrade holds an advisory lock, so when several app nodes
-start at once one migrates and the others wait, then find nothing to do.
+On PostgreSQL the whole upgrade holds an advisory lock, on SQLite the database's write
+lock (one transaction), so when several app nodes start at once one migrates and the
+others wait, then find nothing to do.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # SQLite runs DDL in transactions too: the whole upgrade is one, begun with
+        # BEGIN IMMEDIATE (stores/database.py), so of several processes upgrading at once
+        # one holds the write lock and the others, when they get it, read the new
+        # revision and have nothing to do (without it each migration committed on its
+        # own, and a second process could run one again: "duplicate column").
+        transactional_ddl=True,
     )
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_ID})

@@ -114,7 +114,8 @@ def test_delete_means_gone_everywhere(
         asset["asset_id"], EventType.VIEW, Platform.SLACK, short_code=code, visitor="v1"
     )
     service.events.flush()
-    assert analytics_rows(service, asset["asset_id"]) == (1, 1, 1)
+    # one rollup, one total, two sketches (the link's and the asset's own)
+    assert analytics_rows(service, asset["asset_id"]) == (1, 1, 2)
     assert alice.get(f"/a/{asset['asset_id']}.gif").status_code == 200  # cached on this node
     assert bob.delete(f"/api/v1/assets/{asset['asset_id']}").status_code == 403
     assert alice.delete(f"/api/v1/assets/{asset['asset_id']}").status_code == 204
