@@ -83,7 +83,8 @@ def test_join_from_an_invite_with_totp_then_upload_with_a_key_from_the_cli(
         page.click("main button[type=submit]")
         page.wait_for_selector("#code")
         # the code that turned TOTP on is spent: the next time step's code is accepted
-        page.fill("#code", totp.at(time.time() + 30))
+        spent = totp.at(time.time() + 30)
+        page.fill("#code", spent)
         page.click("main button[type=submit]")
         page.wait_for_url(f"{server.base}/account")
 
@@ -105,6 +106,6 @@ def test_join_from_an_invite_with_totp_then_upload_with_a_key_from_the_cli(
         page.fill("#password", PASSWORD)
         page.click("main button[type=submit]")
         page.wait_for_selector("#code")
-        page.fill("#code", totp.at(time.time() + 30))  # the same code again: refused
+        page.fill("#code", spent)  # the same code again (not one of a later step): refused
         page.click("main button[type=submit]")
         assert "used already" in page.inner_text("[role=alert]")
