@@ -115,32 +115,9 @@ class InMemoryAnalyticsStore:
         moment = second + micros / 1e6  # the same microsecond as the stamp
         kept = dict(metadata) if metadata else None
         event_id = f"{self._id_prefix}{next(self._id_counter)}"
-        slot, kind = _TYPE_SLOT[event_type._value_], platform._value_
-        with self._lock:  # add()'s work, inline: this is the library's ingest path
-            self._events.append(
-                (
-                    event_id,
-                    asset_id,
-                    event_type._value_,
-                    kind,
-                    moment,
-                    short_code,
-                    audience,
-                    visitor,
-                    kept,
-                )
-            )
-            if audience == "person" or audience == "bot":
-                cells = self._by_asset.get(asset_id)
-                if cells is None:
-                    cells = self._by_asset[asset_id] = {}
-                counts = cells.get(kind)
-                if counts is None:
-                    counts = cells[kind] = [0] * len(_TYPES)
-                counts[slot] += 1
-                self._changed.add(asset_id)
-                if short_code:
-                    self._count_link(short_code, kind, slot, moment, asset_id)
+        self.add(
+            asset_id, event_type, platform, short_code, kept, moment, audience, visitor, event_id
+        )
         return {
             "event_id": event_id,
             "asset_id": asset_id,
