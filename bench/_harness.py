@@ -325,12 +325,15 @@ def wrk(
     """Run wrk (one thread, on CPU 1 by default) and parse its summary."""
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian package 'wrk'); `make bench` installs it")
-    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency"]
     for name, value in (headers or {}).items():
         argv += ["-H", f"{name}: {value}"]
-    out = subprocess.run(
-        pinned(cpu, [*argv, url]), capture_output=True, text=True, check=True
-    ).stdout
+    run = subprocess.run(pinned(cpu, [*argv, url]), capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(
+            f"wrk on {url} failed (exit {run.returncode}): {run.stderr.strip()} {run.stdout.strip()}"
+        )
+    out = run.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     transfer = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)
     bps = float(transfer.group(1)) * _UNITS[transfer.group(2)] if transfer else 0.0
