@@ -34,6 +34,13 @@ class SignedDelivery:
         valid, reason = self.signer.validate_signed_url(f"http://signed{path}?{query}")
         return None if valid else (reason or "invalid signature")
 
+    def presented(self, query: str) -> bool:
+        """Whether ``query`` holds any signed-URL parameter. A request with none is
+        answered as for an unknown GIF (404), so an id that needs a signature cannot be
+        told from one that does not exist; a request with some gets the reason (403)."""
+        names = (SignedURL.SIGNATURE, SignedURL.EXPIRES, SignedURL.KEY_ID)
+        return any(name in names for name, _ in parse_qsl(query, keep_blank_values=True))
+
     def sign(self, url: str, seconds: int) -> str:
         return self.signer.generate_signed_url(url, seconds)
 

@@ -74,6 +74,7 @@ def public_bytes_cache_control(shared_seconds: int) -> str:
 REVALIDATE = "public, max-age=0, must-revalidate"
 HTML_TYPE = b"text/html; charset=utf-8"
 BEACON_PATH = "/api/v1/events"
+NO_SUCH_GIF = "There is no such GIF."
 BEACON_TYPES = ("application/json", "text/plain", "")
 
 
@@ -453,7 +454,7 @@ class HotPaths:
             if record is None and await anyio.to_thread.run_sync(self._asset_gone, asset_id):
                 await self._send_gone(scope, send, "This GIF was deleted.")
             else:
-                await _send_html(scope, send, 404, error_page(404, "There is no such GIF."))
+                await _send_html(scope, send, 404, error_page(404, NO_SUCH_GIF))
             return
         await self._deliver(scope, receive, send, record, rep, counts_play=True)
 
@@ -468,7 +469,9 @@ class HotPaths:
             if record is None and await anyio.to_thread.run_sync(self._asset_gone, asset_id):
                 await self._send_gone(scope, send, "This GIF was deleted.")
             else:
-                await _send_html(scope, send, 404, error_page(404, "There is no such GIF."))
+                await _send_html(scope, send, 404, error_page(404, NO_SUCH_GIF))
+            return
+        if await self._refused_unsigned(scope, send, record):  # before saying what it has
             return
         rep = await self._rendition_representation(record, kind)
         if rep is None:
@@ -477,7 +480,9 @@ class HotPaths:
             return
         # the full-size animations stand in for the GIF; previews and stills are no play
         counts_play = kind in (RenditionKind.MP4, RenditionKind.WEBP)
-        await self._deliver(scope, receive, send, record, rep, counts_play=counts_play)
+        await self._deliver(
+            scope, receive, send, record, rep, counts_play=counts_play, checked=True
+        )
 
     async def _renditions(self, record: AssetRecord) -> dict[RenditionKind, StoredRendition]:
         """The content's renditions: from memory, or from the database in a thread."""
@@ -511,6 +516,23 @@ class HotPaths:
         self.rendition_representations.set(key, rep)
         return rep
 
+    async def _refused_unsigned(self, scope: Scope, send: Send, record: AssetRecord) -> bool:
+        """True (and answered) when a GIF that needs a signed URL came without a valid
+        one: 404 as for an unknown id when no signed-URL parameter was sent at all, so
+        such an id's existence cannot be told; else 403 with the reason."""
+        if not self.service.signing.needs_signature(record):
+            return False
+        query = scope.get("query_string", b"").decode("latin-1")
+        problem = self.service.signing.check(scope["path"], query)
+        if problem is None:
+            return False
+        if not self.service.signing.presented(query):
+            await _send_html(scope, send, 404, error_page(404, NO_SUCH_GIF))
+        else:
+            message = f"This GIF needs a valid signed URL: {problem}."
+            await _send_html(scope, send, 403, error_page(403, message))
+        return True
+
     async def _deliver(
         self,
         scope: Scope,
@@ -520,15 +542,13 @@ class HotPaths:
         rep: FileRepresentation | StoredRepresentation,
         *,
         counts_play: bool,
+        checked: bool = False,
     ) -> None:
-        """Signature check, then the bytes; a person's first delivery is a play."""
+        """Signature check (unless ``checked``), then the bytes; a person's first
+        delivery is a play."""
         cache_control = self.public_bytes
         if self.service.signing.needs_signature(record):
-            query = scope.get("query_string", b"").decode("latin-1")
-            problem = self.service.signing.check(scope["path"], query)
-            if problem is not None:
-                message = f"This GIF needs a valid signed URL: {problem}."
-                await _send_html(scope, send, 403, error_page(403, message))
+            if not checked and await self._refused_unsigned(scope, send, record):
                 return
             # caches may keep it only while the signature is valid
             remaining = remaining_seconds(_query_param(scope, "expires"))

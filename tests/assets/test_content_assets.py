@@ -70,8 +70,8 @@ def test_two_owners_of_identical_bytes_each_get_their_own_asset(
     assert len(stored_blobs(service)) == 1 and service.assets.count() == 2
     # bob cannot see or link alice's private asset; alice still sees her own text
     assert bob.get(f"/api/v1/assets/{mine['asset_id']}").status_code == 404
-    page = bob.get(f"/a/{mine['asset_id']}")  # private: only through a signed URL
-    assert page.status_code == 403 and "Alice" not in page.text
+    page = bob.get(f"/a/{mine['asset_id']}")  # private: as for an unknown id, unsigned
+    assert page.status_code == 404 and "Alice" not in page.text
     again = alice.get(f"/api/v1/assets/{mine['asset_id']}").json()
     assert (again["title"], again["private"]) == ("Alice's secret", True)
     # bob's public GIF is served from the shared bytes
