@@ -269,6 +269,13 @@ class Settings(BaseSettings):
         "down): each URL gets PURGE <url>/a/<id>.gif and PURGE <url>/a/<id> (nginx "
         "cache-purge module, Varnish, a CDN's purge endpoint).",
     )
+    edge_log_listen: str | None = Field(
+        None,
+        description="host:port (UDP) where this node receives the caching proxy's access log "
+        "(syslog, one JSON line per /a/ request the cache answered itself) and counts those "
+        "plays, which never reach the app (deploy/nginx.conf sends them). Lines are taken "
+        "from GIFDIST_TRUSTED_PROXIES and loopback only. Unset: off.",
+    )
     client_ip_header: Literal["x-forwarded-for", "forwarded"] = Field(
         "x-forwarded-for",
         description="The one forwarding header believed from a trusted proxy (the other is "
@@ -332,6 +339,17 @@ class Settings(BaseSettings):
         if value not in languages():
             raise ValueError(f"unknown language {value!r}; use one of {', '.join(languages())}")
         return value
+
+    @field_validator("edge_log_listen")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        from gifdist.analytics.edge import parse_listen
+
+        if value is None or not value.strip():
+            return None
+        if parse_listen(value)[1] == 0:  # ValueError: "… is not host:port"
+            raise ValueError(f"{value!r} is not host:port (a port the proxy can send to)")
+        return value.strip()
 
     @field_validator("base_url")
     @classmethod

@@ -25,6 +25,7 @@ from gifdist.accounts.signin import SignIn
 from gifdist.accounts.users import Users
 from gifdist.analytics.buffer import EventBuffer, RetentionTask
 from gifdist.analytics.capture import EventCapture
+from gifdist.analytics.edge import EdgeLogListener, EdgePlays
 from gifdist.analytics.reports import StatsReporter
 from gifdist.analytics.tracker import AnalyticsTracker, metrics_from_counts
 from gifdist.analytics.visitors import VisitorHasher
@@ -46,7 +47,7 @@ from gifdist.media.rendition_worker import RenditionMaker, RenditionWorker, vide
 from gifdist.media.renditions import RenditionBudget
 from gifdist.moderation.review_frames import ReviewFrames
 from gifdist.moderation.setup import build_moderation
-from gifdist.observability.metrics import record_cache_purge_failure
+from gifdist.observability.metrics import record_cache_purge_failure, record_edge_log_line
 from gifdist.periodic import PeriodicTask
 from gifdist.ratelimit import LimitBackend, MemoryLimitBackend, RedisLimitBackend
 from gifdist.search import (
@@ -215,6 +216,15 @@ class Service:
             links=self.sharing,
             dedupe_seconds=settings.analytics_dedupe_seconds,
         )
+        if settings.edge_log_listen:
+            self.background.append(
+                EdgeLogListener(
+                    EdgePlays(self.capture, self.catalog.get),
+                    settings.edge_log_listen,
+                    settings.trusted_proxies,
+                    on_line=record_edge_log_line,
+                )
+            )
         self.library = AssetLibrary(self.assets, self.access, self._metrics_for)
         self.deletes = DeleteFinisher(
             SqlDeleteJournal(self.engine),

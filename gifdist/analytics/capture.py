@@ -134,15 +134,18 @@ class EventCapture:
             asset_id, EventType.VIEW, platform, audience=audience, visitor=self.visitor(visit)
         )
 
-    def delivery(self, asset_id: str, visit: Visit) -> None:
-        """The whole GIF went to someone: a person's first is a PLAY."""
+    def delivery(self, asset_id: str, visit: Visit) -> str:
+        """The whole GIF went to someone: a person's first is a PLAY. Returns counted,
+        duplicate (this visitor's play is counted already) or not_counted (not a person)."""
         audience, _ = classify_user_agent(visit.user_agent)
         if audience != "person":
-            return
+            return "not_counted"
         visitor = self.visitor(visit)
-        if self.count_once(visitor, asset_id, EventType.PLAY):
-            platform = platform_from_referer(visit.referer) or Platform.WEB
-            self.record_event(asset_id, EventType.PLAY, platform, visitor=visitor)
+        if not self.count_once(visitor, asset_id, EventType.PLAY):
+            return "duplicate"
+        platform = platform_from_referer(visit.referer) or Platform.WEB
+        self.record_event(asset_id, EventType.PLAY, platform, visitor=visitor)
+        return "counted"
 
     def beacon(self, beacon: Beacon, visit: Visit, *, cached_only: bool = False) -> str | None:
         """Queue a client-reported event; returns counted, duplicate, not_counted or orphan.

@@ -141,6 +141,21 @@ def record_cache_purge_failure() -> None:
     CACHE_PURGE_FAILURES.inc()
 
 
+EDGE_LOG_LINES = Counter(
+    "gifdist_edge_log_lines",
+    "Caching-proxy log lines received (plays the cache served), by what they counted: "
+    "counted, duplicate, not_counted (not a person), not_a_play, unknown_asset, malformed, "
+    "refused_sender.",
+    ["result"],
+    registry=REGISTRY,
+)
+
+
+def record_edge_log_line(result: str) -> None:
+    """Count one caching-proxy log line by its result."""
+    EDGE_LOG_LINES.labels(result).inc()
+
+
 RATELIMIT_OUTAGES = Counter(
     "gifdist_ratelimit_backend_outages",
     "Times the shared rate-limit store (Redis) became unreachable.",

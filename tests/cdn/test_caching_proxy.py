@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -261,13 +263,16 @@ def test_rejected_and_reported_gifs_are_purged_from_the_proxy_at_once(tmp_path: 
 REFERENCE_CONF = Path(__file__).parents[2] / "deploy" / "nginx.conf"
 
 
-def reference_conf(root: Path, port: int, upstream: str) -> str:
-    """deploy/nginx.conf, pointed at a test server and a temporary directory."""
+def reference_conf(root: Path, port: int, upstream: str, edge_log_port: int = 9) -> str:
+    """deploy/nginx.conf, pointed at a test server and a temporary directory; its cache
+    hits go as log lines to UDP ``edge_log_port`` on loopback (9, discard, by default)."""
     text = REFERENCE_CONF.read_text()
     host_port = upstream.removeprefix("http://")
     replacements = {
         "server app1:8000; server app2:8000;": f"server {host_port};",
         "listen 80;": f"listen 127.0.0.1:{port};",
+        "syslog:server=app1:5140,": f"syslog:server=127.0.0.1:{edge_log_port},",
+        "/var/log/nginx/access.log": str(root / "access.log"),
         "/var/cache/nginx": str(root / "cache"),
         "load_module modules/": f"load_module {PURGE_MODULE.parent}/",
         "http {": (
@@ -282,14 +287,14 @@ def reference_conf(root: Path, port: int, upstream: str) -> str:
 
 
 @contextmanager
-def reference_proxy(upstream: str, root: Path, port: int) -> Iterator[str]:
+def reference_proxy(upstream: str, root: Path, port: int, edge_log_port: int = 9) -> Iterator[str]:
     binary, _ = nginx_binary(), purge_module()
     for sub in ("tmp", "cache"):
         (root / sub).mkdir(parents=True)
         (root / sub).chmod(0o777)
     root.chmod(0o755)
     conf = root / "nginx.conf"
-    conf.write_text(reference_conf(root, port, upstream))
+    conf.write_text(reference_conf(root, port, upstream, edge_log_port))
     proc = subprocess.Popen([binary, "-c", str(conf), "-p", str(root)], stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -341,3 +346,67 @@ def test_the_reference_nginx_keeps_clients_from_naming_their_own_address(
             _cached(http, f"/a/{asset_id}.gif")
             origin.patch(f"/api/v1/assets/{asset_id}", json={"private": True})
         assert _seconds_until_refused(http, f"/a/{asset_id}.gif", limit=5.0) < 5.0
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _edge_counted(metrics: str) -> float:
+    found = re.search(r'^gifdist_edge_log_lines_total\{result="counted"\} (\S+)$', metrics, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_plays_the_reference_proxy_serves_from_its_cache_are_counted_once(
+    tmp_path: Path,
+) -> None:
+    """Through deploy/nginx.conf: five people, each from their own address, fetch one
+    GIF. The first fetch reaches the app, which counts it; the cache serves the rest and
+    sends them as log lines, which the app counts too: five plays, not one. A repeat, a
+    resumed range, a HEAD and a bot count nothing, from the cache or from the app."""
+    port, udp = free_port(), free_udp_port()
+    env = {
+        "GIFDIST_TRUSTED_PROXIES": '["127.0.0.1"]',
+        "GIFDIST_SHARED_CACHE_SECONDS": "3600",
+        "GIFDIST_EDGE_LOG_LISTEN": f"127.0.0.1:{udp}",
+        "GIFDIST_ANALYTICS_FLUSH_SECONDS": "0.2",
+    }
+    with (
+        running_server(tmp_path, **env) as server,
+        reference_proxy(server.base, tmp_path / "nginx", port, udp) as proxy,
+        httpx.Client(base_url=server.base, timeout=10, headers=ADMIN) as origin,
+    ):
+        asset_id = _upload(origin, seed=61)
+        path = f"/a/{asset_id}.gif"
+
+        def person(n: int, **headers: str) -> httpx.Response:
+            transport = httpx.HTTPTransport(local_address=f"127.0.0.{n}")
+            with httpx.Client(base_url=proxy, transport=transport, timeout=10) as http:
+                return http.get(path, headers={**BROWSER, **headers})
+
+        caches = []
+        for n in range(2, 7):
+            fetched = person(n)
+            assert fetched.status_code == 200
+            caches.append(fetched.headers["x-cache-status"])
+            time.sleep(0.2)  # nginx writes the cache file just after the last byte
+        assert caches[0] == "MISS" and "HIT" in caches, caches
+        assert person(2).headers["x-cache-status"] == "HIT"  # a repeat: one play
+        assert person(7, Range="bytes=10-20").status_code == 206  # a resumed chunk
+        slackbot = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
+        assert person(8, **{"User-Agent": slackbot}).headers["x-cache-status"] == "HIT"
+        transport = httpx.HTTPTransport(local_address="127.0.0.9")
+        with httpx.Client(base_url=proxy, transport=transport, headers=BROWSER) as http:
+            assert http.head(path).status_code == 200
+
+        def plays() -> int:
+            return int(origin.get(f"/api/v1/assets/{asset_id}/stats").json()["plays"])
+
+        deadline = time.monotonic() + 10
+        while plays() < 5 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.0)  # anything counted twice would arrive by now
+        assert plays() == 5
+        assert _edge_counted(origin.get("/metrics").text) == caches.count("HIT")

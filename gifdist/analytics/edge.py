@@ -1,0 +1,242 @@
+"""Plays a caching proxy served from its cache, counted from its access log.
+
+Behind a caching proxy or a CDN, a popular GIF's bytes reach the app about once per
+``s-maxage``; every other delivery is the cache's, and the app would never count it.
+The proxy therefore sends the app one access-log line for each ``/a/`` request it
+answered itself (cache ``HIT``, ``STALE``, ``UPDATING``, or ``REVALIDATED`` after the
+app's 304: requests the app answered with bytes it counted already), as syslog over
+UDP to ``GIFDIST_EDGE_LOG_LISTEN`` (``deploy/nginx.conf`` has the lines). Each line is
+judged by the rule the app itself applies (``EventCapture.delivery``): the whole GIF or
+a range from byte 0, by GET, to a person, is a PLAY once per visitor in the dedupe
+window, on the Referer's platform. Lines whose cache status says the app answered are
+ignored, so nothing counts twice.
+
+Only the proxies gifdist already trusts (``GIFDIST_TRUSTED_PROXIES``) and loopback may
+send lines; anything else is refused and counted. UDP is best effort: a line lost on
+the way is a play not counted, never a wrong one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import socket
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from gifdist.analytics.capture import EventCapture, Visit
+from gifdist.assets.model import AssetRecord, AssetStatus
+from gifdist.media.kinds import RenditionKind
+from gifdist.media.rendition_store import parse_rendition_path
+
+log = logging.getLogger("gifdist.analytics.edge")
+
+# The cache answered without the app's bytes: the app did not count these.
+SERVED_BY_CACHE = frozenset({"HIT", "STALE", "UPDATING", "REVALIDATED"})
+# Full-size animations stand in for the GIF (as on the app's own delivery path).
+PLAY_KINDS = frozenset({RenditionKind.MP4, RenditionKind.WEBP})
+MAX_DATAGRAM = 65_535
+_TEXT_FIELDS = ("path", "cache", "client", "user_agent", "referer", "range", "method")
+
+Result = str  # counted, duplicate, not_counted, not_a_play, unknown_asset, malformed
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeLine:
+    """One request the proxy answered, as its log line tells it."""
+
+    status: int
+    cache: str
+    path: str
+    client: str | None
+    user_agent: str | None
+    referer: str | None
+    range: str | None
+    method: str = "GET"
+
+
+def parse_line(datagram: bytes) -> EdgeLine | None:
+    """The JSON log line inside a syslog datagram (``<190>Dec  1 12:00:00 tag: {...}``),
+    or None when it is not one."""
+    start = datagram.find(b"{")
+    if start < 0:
+        return None
+    try:
+        fields = json.loads(datagram[start:].decode("utf-8", "replace"))
+    except ValueError:
+        return None
+    if not isinstance(fields, dict):
+        return None
+    status = fields.get("status")
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    if not isinstance(status, int) or isinstance(status, bool):
+        return None
+    text: dict[str, str | None] = {}
+    for name in _TEXT_FIELDS:
+        value = fields.get(name)
+        if value is not None and not isinstance(value, str):
+            return None
+        text[name] = value or None  # nginx logs an absent header as ""
+    if text["path"] is None or "\x00" in text["path"]:
+        return None
+    return EdgeLine(
+        status=status,
+        cache=(text["cache"] or "").upper(),
+        path=text["path"],
+        client=text["client"],
+        user_agent=text["user_agent"],
+        referer=text["referer"],
+        range=text["range"],
+        method=(text["method"] or "GET").upper(),
+    )
+
+
+def played_asset(line: EdgeLine) -> str | None:
+    """The asset whose play this line may be (a GIF, or a full-size MP4/WebP rendition,
+    delivered whole or from byte 0 by a GET the cache answered), else None."""
+    if line.cache not in SERVED_BY_CACHE or line.method != "GET":
+        return None
+    if line.status == 206:
+        if not (line.range or "").replace(" ", "").startswith("bytes=0-"):
+            return None  # a resumed chunk, not a play
+    elif line.status != 200:
+        return None
+    if not line.path.startswith("/a/"):
+        return None
+    rest = line.path[3:]
+    rendition = parse_rendition_path(rest)
+    if rendition is not None:
+        asset_id, kind = rendition
+        return asset_id if kind in PLAY_KINDS else None
+    return rest[:-4] if rest.endswith(".gif") else None
+
+
+class EdgePlays:
+    """Counts the plays in proxy log lines, by the app's own rule."""
+
+    def __init__(self, capture: EventCapture, lookup: Callable[[str], AssetRecord | None]) -> None:
+        self.capture = capture
+        self.lookup = lookup
+
+    def count(self, datagram: bytes) -> Result:
+        line = parse_line(datagram)
+        if line is None:
+            return "malformed"
+        asset_id = played_asset(line)
+        if asset_id is None:
+            return "not_a_play"
+        record = self.lookup(asset_id)
+        if record is None or record.status is not AssetStatus.APPROVED:
+            return "unknown_asset"
+        visit = Visit(user_agent=line.user_agent, client=line.client, referer=line.referer)
+        return self.capture.delivery(record.asset_id, visit)
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``host:port`` or ``[v6]:port`` → (host, port); ValueError when malformed (port 0,
+    any free port, is for tests: a proxy could not know it)."""
+    host, sep, port_text = value.strip().rpartition(":")
+    if not sep or not port_text.isdigit() or not 0 <= int(port_text) < 65_536:
+        raise ValueError(f"{value!r} is not host:port")
+    return host.strip("[]") or "0.0.0.0", int(port_text)
+
+
+class EdgeLogListener:
+    """A thread receiving the proxy's log lines on a UDP socket (a background task).
+
+    Several worker processes may listen on one port (SO_REUSEPORT): the kernel gives
+    each datagram to one of them.
+    """
+
+    def __init__(
+        self,
+        plays: EdgePlays,
+        listen: str,
+        senders: Iterable[str],
+        *,
+        on_line: Callable[[Result], None] | None = None,
+    ) -> None:
+        self.plays = plays
+        self.address = parse_listen(listen)
+        self.senders = tuple(
+            ipaddress.ip_network(item.strip(), strict=False) for item in senders if item.strip()
+        )
+        self.on_line = on_line
+        self.results: dict[Result, int] = {}
+        self._socket: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    @property
+    def bound(self) -> tuple[str, int] | None:
+        """The address listened on (the real port when 0 was asked), once started."""
+        if self._socket is None:
+            return None
+        host, port = self._socket.getsockname()[:2]
+        return str(host), int(port)
+
+    def allowed(self, sender: str) -> bool:
+        try:
+            address = ipaddress.ip_address(sender.split("%", 1)[0])
+        except ValueError:
+            return False
+        mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:a.b.c.d from a v6 socket
+        if mapped is not None:
+            address = mapped
+        return address.is_loopback or any(address in network for network in self.senders)
+
+    def start(self) -> None:
+        host, port = self.address
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if hasattr(socket, "SO_REUSEPORT"):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)  # bursts of hits
+        sock.bind((host, port))
+        sock.settimeout(0.25)
+        self._socket = sock
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="gifdist-edge-log", daemon=True)
+        self._thread.start()
+        bound_host, bound_port = sock.getsockname()[:2]
+        log.info(
+            "counting the caching proxy's plays from its log on udp %s:%d", bound_host, bound_port
+        )
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+
+    def handle(self, datagram: bytes, sender: str) -> Result:
+        """Judge one datagram from ``sender`` (counted in ``results``)."""
+        result = self.plays.count(datagram) if self.allowed(sender) else "refused_sender"
+        self.results[result] = self.results.get(result, 0) + 1
+        if self.on_line is not None:
+            self.on_line(result)
+        return result
+
+    def _run(self) -> None:
+        sock = self._socket
+        assert sock is not None
+        while not self._stop.is_set():
+            try:
+                datagram, sender = sock.recvfrom(MAX_DATAGRAM)
+            except TimeoutError:
+                continue
+            except OSError as exc:
+                if not self._stop.is_set():
+                    log.error("edge log socket failed: %s", exc)
+                return
+            try:
+                self.handle(datagram, str(sender[0]))
+            except Exception:  # one bad line never stops the listener
+                log.exception("edge log line could not be counted")
