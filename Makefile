@@ -62,6 +62,8 @@ bench-deps:
 	@for tool in wrk nginx ffmpeg; do command -v $$tool >/dev/null 2>&1 || [ -x /usr/sbin/$$tool ] \
 	  || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq $$tool >/dev/null; } \
 	  || echo "note: $$tool is not installed"; done
+	@[ -e $(PURGE_MODULE) ] || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq \
+	  libnginx-mod-http-cache-purge >/dev/null; } || echo "note: nginx's cache-purge module is not installed"
 
 bench: $(VENV)/.dev-installed bench-deps
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)

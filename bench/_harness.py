@@ -237,6 +237,61 @@ class Nginx:
     pid: int
 
 
+REFERENCE_CONF = Path(__file__).parents[1] / "deploy" / "nginx.conf"
+PURGE_MODULES = Path("/usr/lib/nginx/modules")
+
+
+@contextmanager
+def reference_proxy(upstream: str, edge_log_port: int) -> Iterator[Nginx]:
+    """``deploy/nginx.conf`` (one worker, on CPU 0) in front of ``upstream``, sending its
+    cache hits as log lines to UDP ``edge_log_port`` on loopback."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    root = Path(tempfile.mkdtemp(prefix="nginx-proxy-bench-"))
+    root.chmod(0o755)
+    for sub in ("tmp", "cache"):
+        (root / sub).mkdir()
+        (root / sub).chmod(0o777)
+    port = free_port()
+    text = REFERENCE_CONF.read_text()
+    for old, new in {
+        "server app1:8000; server app2:8000;": f"server {upstream.removeprefix('http://')};",
+        "listen 80;": f"listen 127.0.0.1:{port};",
+        "syslog:server=app1:5140,": f"syslog:server=127.0.0.1:{edge_log_port},",
+        # the file log goes (nginx's baseline writes none); "off" would cancel the syslog too
+        "access_log /var/log/nginx/access.log;": "",
+        "/var/cache/nginx": str(root / "cache"),
+        "load_module modules/": f"load_module {PURGE_MODULES}/",
+        "events {": f"worker_processes 1; daemon off; pid {root}/nginx.pid; "
+        f"error_log {root}/error.log;\nevents {{",
+        "http {": f"http {{ client_body_temp_path {root}/tmp; proxy_temp_path {root}/tmp; "
+        f"fastcgi_temp_path {root}/tmp; uwsgi_temp_path {root}/tmp; scgi_temp_path {root}/tmp;",
+    }.items():
+        if old not in text:
+            raise SystemExit(f"deploy/nginx.conf changed: no {old!r}")
+        text = text.replace(old, new)
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    (root / "nginx.conf").write_text(user + text)
+    proc = subprocess.Popen(
+        pinned(0, [binary, "-c", str(root / "nginx.conf"), "-p", str(root)]),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(base + "/healthz")
+        yield Nginx(base, proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @contextmanager
 def nginx_server(files: dict[str, bytes]) -> Iterator[Nginx]:
     """nginx (one worker, sendfile) serving ``files`` under /a/ on CPU 0."""
@@ -348,14 +403,14 @@ def wrk(
 
 
 def interleaved(
-    targets: dict[str, tuple[str, int]],
+    targets: dict[str, tuple[str, int | tuple[int, ...]]],
     *,
     rounds: int = 3,
     seconds: float = 3,
     headers: dict[str, str] | None = None,
     connections: int = 32,
 ) -> dict[str, list[WrkResult]]:
-    """wrk on each of ``targets`` (name → (URL, server pid)) in turn, ``rounds`` times,
+    """wrk on each of ``targets`` (name → (URL, server pid or pids)) in turn, ``rounds`` times,
     after a one-second warm-up each; every name's results in run order, each with the
     CPU time the server's processes used during its run."""
     for url, _ in targets.values():
@@ -363,7 +418,11 @@ def interleaved(
     results: dict[str, list[WrkResult]] = {name: [] for name in targets}
     for _ in range(rounds):
         for name, (url, pid) in targets.items():
-            pids = process_tree(pid)
+            pids = [
+                p
+                for root in (pid if isinstance(pid, tuple) else (pid,))
+                for p in process_tree(root)
+            ]
             before = cpu_seconds(pids)
             result = wrk(url, seconds=seconds, headers=headers, connections=connections)
             result.server_cpu_s = cpu_seconds(pids) - before
