@@ -218,7 +218,7 @@ def test_the_owner_page_follows_the_moderation_status_live(server: RunningServer
         page.click("#privacy")
         page.wait_for_selector("#privacy:text('Make public')")
         assert page.locator("#owner button[data-via]").count() == 0
-        assert httpx.get(f"{server.base}/a/{asset_id}").status_code == 403
+        assert httpx.get(f"{server.base}/a/{asset_id}").status_code == 404  # as for an unknown id
         page.click("#privacy")
         page.wait_for_selector("#privacy:text('Make private')")
         assert page.locator("#owner button[data-via]").count() == 6
