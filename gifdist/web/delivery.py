@@ -91,7 +91,8 @@ class SmallFiles:
 
     On granian a body from memory goes out in half the time of ``pathsend`` (which
     opens and reads the file on a blocking thread each time) below about 64 KB; above
-    that, and for files not kept, ``pathsend`` (zero copy) is used.
+    that, and for files not kept, ``pathsend`` is used (the server reads the file off
+    the Python thread; granian has no ``sendfile``).
     """
 
     def __init__(self, max_file_bytes: int, budget: int) -> None:
