@@ -72,6 +72,12 @@ class InMemoryUserStore:
         found = self._tokens.get(token_hash)
         return found if found is not None and found.kind is kind else None
 
+    def release_token(self, token_hash: str, kind: TokenKind, taken_at: datetime) -> None:
+        with self._lock:
+            found = self.peek_token(token_hash, kind)
+            if found is not None and found.used_at == taken_at:
+                self._tokens[token_hash] = dataclasses.replace(found, used_at=None)
+
     def take_token(self, token_hash: str, kind: TokenKind, now: datetime) -> AccountToken | None:
         with self._lock:
             found = self.peek_token(token_hash, kind)

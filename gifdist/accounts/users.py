@@ -136,6 +136,9 @@ class UserStore(Protocol):
         self, token_hash: str, kind: TokenKind, now: datetime
     ) -> AccountToken | None: ...
     def peek_token(self, token_hash: str, kind: TokenKind) -> AccountToken | None: ...
+    def release_token(
+        self, token_hash: str, kind: TokenKind, taken_at: datetime
+    ) -> None: ...  # unused again, if ``taken_at`` is still when it was taken
 
 
 _USER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -240,9 +243,14 @@ class Users:
         self.check_invite(token)
         if self.store.find_by_username(name) is not None:
             raise Conflict(f"the username {name!r} is taken", code="username_taken")
-        taken = self.store.take_token(token_hash(token), TokenKind.INVITE, datetime.now(UTC))
+        now = datetime.now(UTC)
+        taken = self.store.take_token(token_hash(token), TokenKind.INVITE, now)
         invite = _usable(taken, "invite")
-        return self.create(name, password, invite.role or Role.MEMBER)
+        try:
+            return self.create(name, password, invite.role or Role.MEMBER)
+        except BaseException:  # the name was taken meanwhile: the invite is not spent
+            self.store.release_token(token_hash(token), TokenKind.INVITE, now)
+            raise
 
     def sign_up(self, username: str, password: str) -> User:
         """A new member, when the deployment allows sign-up."""

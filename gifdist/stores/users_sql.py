@@ -144,6 +144,16 @@ class SqlUserStore:
             )
         return _token(row) if row else None
 
+    def release_token(self, token_hash: str, kind: TokenKind, taken_at: datetime) -> None:
+        """Unused again, if it is still marked used at ``taken_at`` (by this taker)."""
+        c = account_tokens.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(account_tokens)
+                .where(c.token_hash == token_hash, c.kind == kind.value, c.used_at == taken_at)
+                .values(used_at=None)
+            )
+
     def take_token(self, token_hash: str, kind: TokenKind, now: datetime) -> AccountToken | None:
         """Mark the token used, if it is unused and unexpired (atomic: one taker wins).
         Returns it as it was (None when it was not taken)."""

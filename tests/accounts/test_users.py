@@ -131,6 +131,30 @@ def test_an_invite_is_taken_by_one_of_two_racing_sign_ups(service: Service) -> N
     assert len([u for u in service.users.list() if u.username.startswith("racer")]) == 1
 
 
+def test_an_invite_whose_username_is_taken_meanwhile_is_not_spent(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the name check and the insert another sign-up takes the name: the
+    invite's user is refused with a clear conflict, and the invite can still be used."""
+    token, _ = service.users.invite(Role.MODERATOR, "admin")
+    store = service.users.store
+    take = store.take_token
+
+    def take_while_someone_signs_up(*args: object) -> object:
+        taken = take(*args)  # type: ignore[arg-type]
+        service.users.create("quick", PASSWORD)
+        return taken
+
+    monkeypatch.setattr(store, "take_token", take_while_someone_signs_up)
+    with pytest.raises(Conflict, match="taken"):
+        service.users.accept_invite(token, "quick", PASSWORD)
+    monkeypatch.undo()
+    user = service.users.accept_invite(token, "slow", PASSWORD)
+    assert (user.username, user.role) == ("slow", Role.MODERATOR)
+    with pytest.raises(Gone):
+        service.users.accept_invite(token, "slower", PASSWORD)
+
+
 def test_an_expired_invite_or_reset_link_is_refused(service: Service) -> None:
     invite, _ = service.users.invite(Role.MEMBER, "admin")
     user = service.users.create("gina", PASSWORD)
