@@ -143,6 +143,7 @@ def _prepare_and_announce(
             admin_key_configured=settings.admin_key is not None or service.users.store.count() > 0,
         )
         unused = secret is None and settings.admin_key is None and not service.keys.store.any_used()
+        no_users = service.users.store.count() == 0
         database = service.engine.url.render_as_string(hide_password=True)
     finally:
         service.close()
@@ -160,6 +161,10 @@ def _prepare_and_announce(
         out.print("  gifdist users create NAME --admin\n", highlight=False)
     elif unused:
         out.print("\nNo API key has been used yet. If the first admin key is lost, make a new one:")
-        out.print("  gifdist keys create NAME --scope admin\n", highlight=False)
+        out.print("  gifdist keys create NAME --scope admin", highlight=False)
+        if no_users:
+            out.print("or make the first admin user, to sign in with a password:")
+            out.print("  gifdist users create NAME --admin", highlight=False)
+        out.print()
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     out.print(f"Open [bold]http://{shown}:{port}/[/bold]  (public URL: {settings.base_url})")

@@ -154,6 +154,7 @@ def test_later_starts_say_how_to_make_an_admin_key_until_one_is_used(tmp_path: P
     printed = second.stop()
     assert response.status_code == 200
     assert hint in printed and "First start" not in printed
+    assert "gifdist users create NAME --admin" in printed  # no user yet: the other way in
 
     third = Served(port, env, tmp_path / "third.log")
     third.wait_until_ready()
