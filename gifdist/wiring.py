@@ -200,6 +200,7 @@ class Service:
             decode_slots=self.decode_slots,
             on_created=self.catalog.changed,
             check_quota=self.quotas.check_upload,
+            admit=self.quotas.admission,
         )
         self.sharing = ShareLinks(
             self.links,

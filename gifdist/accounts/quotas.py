@@ -2,7 +2,10 @@
 
 Each user has the deployment's defaults (``GIFDIST_QUOTA_*``) unless set for them;
 0 means unlimited. Operator keys (no user) have no quota. An upload past a quota is
-refused before its bytes are stored: 413 for space, 429 for the daily count.
+refused before its bytes are stored: 413 for space, 429 for the daily count. The same
+check runs again inside the new asset's transaction under a lock per owner
+(``admission``), so uploads racing each other are judged one after another; one refused
+there leaves its bytes to the sweep of unnamed blobs.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from gifdist.accounts.keys import ApiKey
 from gifdist.accounts.users import User, UserStore
+from gifdist.assets.store import Admission
 from gifdist.errors import PayloadTooLarge, TooManyRequests
 
 # (bytes stored, uploads since) for an owner id
@@ -66,36 +70,63 @@ class Quotas:
 
     def usage(self, user: User) -> Usage:
         stored, today = self._usage(user.user_id, datetime.now(UTC) - DAY)
+        return self.usage_of(user, stored, today)
+
+    def check_upload(self, owner: ApiKey, size: int) -> None:
+        """Raise unless ``owner``'s user may store ``size`` more bytes now (the early
+        check, before the bytes are stored; ``admission`` is the one that holds)."""
+        if owner.user_id is None:
+            return
+        user = self.store.get(owner.user_id)
+        if user is None:
+            return
+        _refuse_if_over(self.usage(user), size)
+
+    def admission(self, owner: ApiKey, size: int) -> Admission | None:
+        """The check the asset store runs inside the upload's transaction, under the
+        owner's lock, so that racing uploads cannot pass a quota together (None: no
+        quota applies)."""
+        if owner.user_id is None:
+            return None
+        user = self.store.get(owner.user_id)
+        if user is None:
+            return None
+        limits = self.usage_of(user, 0, 0)
+        if not limits.max_bytes and not limits.max_uploads_per_day:
+            return None
+
+        def check(bytes_stored: int, uploads_today: int) -> None:
+            _refuse_if_over(self.usage_of(user, bytes_stored, uploads_today), size)
+
+        return Admission(user.user_id, datetime.now(UTC) - DAY, check)
+
+    def usage_of(self, user: User, bytes_stored: int, uploads_today: int) -> Usage:
+        """``user``'s limits beside the given usage."""
         return Usage(
-            stored,
-            today,
+            bytes_stored,
+            uploads_today,
             user.quota_bytes if user.quota_bytes is not None else self.max_bytes,
             user.quota_uploads_per_day
             if user.quota_uploads_per_day is not None
             else self.max_uploads_per_day,
         )
 
-    def check_upload(self, owner: ApiKey, size: int) -> None:
-        """Raise unless ``owner``'s user may store ``size`` more bytes now."""
-        if owner.user_id is None:
-            return
-        user = self.store.get(owner.user_id)
-        if user is None:
-            return
-        usage = self.usage(user)
-        if usage.max_bytes and usage.bytes_stored + size > usage.max_bytes:
-            left = max(0, usage.max_bytes - usage.bytes_stored)
-            raise PayloadTooLarge(
-                f"this upload ({human_bytes(size)}) would pass your storage quota of "
-                f"{human_bytes(usage.max_bytes)} ({human_bytes(left)} left); delete GIFs "
-                "or ask an admin for more",
-                code="quota_bytes",
-            )
-        if usage.max_uploads_per_day and usage.uploads_today >= usage.max_uploads_per_day:
-            error = TooManyRequests(
-                f"you have made {usage.uploads_today} uploads in the last 24 hours, your "
-                f"quota; try again later",
-                retry_after=3600,
-            )
-            error.code = "quota_uploads"
-            raise error
+
+def _refuse_if_over(usage: Usage, size: int) -> None:
+    """413 past the storage quota, 429 past the daily uploads, with what is left."""
+    if usage.max_bytes and usage.bytes_stored + size > usage.max_bytes:
+        left = max(0, usage.max_bytes - usage.bytes_stored)
+        raise PayloadTooLarge(
+            f"this upload ({human_bytes(size)}) would pass your storage quota of "
+            f"{human_bytes(usage.max_bytes)} ({human_bytes(left)} left); delete GIFs "
+            "or ask an admin for more",
+            code="quota_bytes",
+        )
+    if usage.max_uploads_per_day and usage.uploads_today >= usage.max_uploads_per_day:
+        error = TooManyRequests(
+            f"you have made {usage.uploads_today} uploads in the last 24 hours, your "
+            f"quota; try again later",
+            retry_after=3600,
+        )
+        error.code = "quota_uploads"
+        raise error

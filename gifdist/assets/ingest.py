@@ -18,7 +18,7 @@ from gifdist.assets.model import (
     MetadataLimits,
     clean_metadata,
 )
-from gifdist.assets.store import AssetStore, BlobStore
+from gifdist.assets.store import Admission, AssetStore, BlobStore
 from gifdist.assets.uploads import UploadSink
 from gifdist.errors import GifdistError, InvalidMedia, ServiceUnavailable
 from gifdist.media.gif import DecodeSlots, GifLimits, inspect_gif
@@ -66,9 +66,11 @@ class Uploads:
         decode_slots: DecodeSlots | None = None,
         on_created: Callable[[str], None] | None = None,
         check_quota: Callable[[ApiKey, int], None] | None = None,
+        admit: Callable[[ApiKey, int], Admission | None] | None = None,
     ) -> None:
         self.store = store
-        self._check_quota = check_quota
+        self._check_quota = check_quota  # early: before the bytes are decoded and stored
+        self._admit = admit  # the one that holds: inside the insert, under the owner's lock
         self.decode_slots = decode_slots
         self.blobs = blobs
         self.rules = rules
@@ -139,6 +141,7 @@ class Uploads:
                     self.blobs.put_temp(sink.path, sha256)
             crash_point("upload.bytes_stored")
             moderated = self.rules.moderated
+            admission = self._admit(owner, sink.size) if owner and self._admit else None
             record, created = self.store.insert(
                 candidate_ids=self._candidate_ids(sha256, owner_id),
                 sha256=sha256,
@@ -148,6 +151,7 @@ class Uploads:
                 status=AssetStatus.PENDING if moderated else AssetStatus.APPROVED,
                 owner_key_id=owner_id,
                 enqueue_moderation=moderated,
+                admission=admission,
             )
             self._keep_bytes(sink, sha256)
         finally:

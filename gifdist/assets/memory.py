@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gifdist.assets.model import AssetMetadata, AssetRecord, AssetStatus
-from gifdist.assets.store import DeletedAsset, PendingDelete
+from gifdist.assets.store import Admission, DeletedAsset, PendingDelete
 from gifdist.media.gif import GifInfo
 from gifdist.moderation.queue import InMemoryModerationQueue
 
@@ -55,12 +55,19 @@ class InMemoryAssetStore:
         status: AssetStatus,
         owner_key_id: str | None,
         enqueue_moderation: bool,
+        admission: Admission | None = None,
     ) -> tuple[AssetRecord, bool]:
         now = datetime.now(UTC)
         with self._lock:
             existing = self.get_for_owner(sha256, owner_key_id)
             if existing is not None:
                 return existing, False
+            if admission is not None:  # under the one lock: one upload at a time
+                mine = [a for a in self._assets.values() if a.owner_key_id == admission.owner_id]
+                admission.check(
+                    sum(a.bytes for a in mine),
+                    sum(1 for a in mine if a.created_at >= admission.since),
+                )
             asset_id = next(
                 (
                     c

@@ -9,12 +9,25 @@ the moderation job queue; ``BlobStore`` keeps the bytes themselves. SQL
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import IO, Any, Protocol
 
 from gifdist.assets.model import AssetMetadata, AssetRecord, AssetStatus
 from gifdist.media.gif import GifInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """A check ``AssetStore.insert`` runs inside the new asset's transaction, under a
+    lock held per owner, so that racing uploads are judged one after another:
+    ``check(bytes_stored, uploads_since)`` is given the owner's usage as of that moment
+    (bytes of their GIFs, their GIFs made since ``since``) and raises to refuse."""
+
+    owner_id: str
+    since: datetime
+    check: Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +98,10 @@ class AssetStore(Protocol):
         status: AssetStatus,
         owner_key_id: str | None,
         enqueue_moderation: bool,
+        admission: Admission | None = None,
     ) -> tuple[AssetRecord, bool]:
-        """Create the owner's asset (and the content if new); ``(record, created)``."""
+        """Create the owner's asset (and the content if new); ``(record, created)``.
+        ``admission`` (a quota) may refuse a new asset inside the transaction."""
         ...
 
     def assets_of_content(self, sha256: str) -> builtins.list[str]: ...

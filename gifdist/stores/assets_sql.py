@@ -19,9 +19,10 @@ from sqlalchemy import Connection, Engine, String, cast, delete, func, insert, s
 from sqlalchemy.exc import IntegrityError
 
 from gifdist.assets.model import AssetMetadata, AssetRecord, AssetStatus
-from gifdist.assets.store import DeletedAsset, PendingDelete
+from gifdist.assets.store import Admission, DeletedAsset, PendingDelete
 from gifdist.media.gif import GifInfo
 from gifdist.stores.database import storable
+from gifdist.stores.quotas_sql import lock_owner, owner_usage
 from gifdist.stores.schema import (
     asset_reports,
     assets,
@@ -88,6 +89,7 @@ class SqlAssetStore:
         status: AssetStatus,
         owner_key_id: str | None,
         enqueue_moderation: bool,
+        admission: Admission | None = None,
     ) -> tuple[AssetRecord, bool]:
         """Create the owner's asset over ``sha256`` (and the content row if it is new).
 
@@ -104,6 +106,9 @@ class SqlAssetStore:
                         return existing, False
                     if self._id_taken(conn, asset_id):
                         continue
+                    if admission is not None:  # judged one upload at a time per owner
+                        lock_owner(conn, admission.owner_id)
+                        admission.check(*owner_usage(conn, admission.owner_id, admission.since))
                     self._ensure_content(conn, sha256, size, info, now)
                     conn.execute(
                         insert(assets).values(

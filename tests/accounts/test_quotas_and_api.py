@@ -138,3 +138,42 @@ def test_admins_invite_change_and_reset_users_over_the_api(service: Service) -> 
             api.patch("/api/v1/users/nobody", json={"role": "member"}, headers=auth).status_code
             == 404
         )
+
+
+def test_racing_uploads_cannot_pass_the_quota_together(service: Service, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Six uploads at once from one user with two uploads a day left: two are stored,
+    four refused. The quota is checked again inside each upload's transaction, under the
+    owner's lock, so uploads that all passed the early check cannot all be stored."""
+    import threading
+
+    from gifdist.errors import TooManyRequests
+
+    user = service.users.create("racer", PASSWORD)
+    service.users.set_quota(user.user_id, bytes_stored=None, uploads_per_day=2)
+    secret, _ = service.keys.create("cli", user_id=user.user_id)
+    key = service.keys.verify(secret)
+    files = []
+    for n in range(6):
+        path = tmp_path / f"{n}.gif"
+        path.write_bytes(make_gif(width=48, height=48, frames=6, seed=200 + n, pattern="noise"))
+        files.append(path)
+    start = threading.Barrier(len(files))
+    outcomes: list[object] = []
+
+    def upload(path) -> None:  # type: ignore[no-untyped-def]
+        start.wait()
+        try:
+            meta = service.uploads.clean_metadata(path.name, None, None)
+            outcomes.append(service.uploads.ingest_file(path, meta, key))
+        except TooManyRequests as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=upload, args=(path,)) for path in files]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    refused = [o for o in outcomes if isinstance(o, TooManyRequests)]
+    assert len(outcomes) == 6 and len(refused) == 4, outcomes
+    assert all(o.code == "quota_uploads" for o in refused)
+    assert service.quotas.usage(service.users.get(user.user_id)).uploads_today == 2
