@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from gifdist.analytics.capture import EventCapture, Visit
-from gifdist.assets.model import AssetRecord, AssetStatus
+from gifdist.assets.model import AssetRecord
 from gifdist.media.kinds import RenditionKind
 from gifdist.media.rendition_store import parse_rendition_path
 
@@ -70,13 +70,15 @@ def parse_line(datagram: bytes) -> EdgeLine | None:
     if start < 0:
         return None
     try:
-        fields = json.loads(datagram[start:].decode())  # not UTF-8: a ValueError too
+        # nginx's escape=json copies bytes >= 0x80 as they came: a Latin-1 User-Agent
+        # or Referer must not cost the play (a path that is not UTF-8 is no GIF's anyway)
+        fields = json.loads(datagram[start:].decode("utf-8", "replace"))
     except ValueError:
         return None
     if type(fields) is not dict:
         return None
     status = fields.get("status")
-    if type(status) is str and status.isdigit():
+    if type(status) is str and len(status) == 3 and status.isascii() and status.isdigit():
         status = int(status)
     if type(status) is not int:  # bool is not int here
         return None
@@ -89,6 +91,9 @@ def parse_line(datagram: bytes) -> EdgeLine | None:
     path, cache, client, user_agent, referer, range_, method = text
     if path is None or "\x00" in path:  # nginx logs an absent header as "": None here
         return None
+    if client is not None:  # the address as the app reads it (``::ffff:`` unwrapped)
+        address = _address(client)
+        client = "unknown" if address is None else str(address)
     return EdgeLine(
         status=status,
         cache=(cache or "").upper(),
@@ -99,6 +104,19 @@ def parse_line(datagram: bytes) -> EdgeLine | None:
         range=range_,
         method=(method or "GET").upper(),
     )
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address as the app reads one (``[v6]``, a ``%scope`` and ``::ffff:`` dropped),
+    or None when ``text`` is none."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    try:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    return getattr(address, "ipv4_mapped", None) or address
 
 
 def played_asset(line: EdgeLine) -> str | None:
@@ -136,8 +154,8 @@ class EdgePlays:
         if asset_id is None:
             return "not_a_play"
         record = self.lookup(asset_id)
-        if record is None or record.status is not AssetStatus.APPROVED:
-            return "unknown_asset"
+        if record is None or not record.is_public:  # private bytes are never cached: a
+            return "unknown_asset"  # hit is a stale copy a purge missed
         visit = Visit(user_agent=line.user_agent, client=line.client, referer=line.referer)
         return self.capture.delivery(record.asset_id, visit)
 
@@ -196,13 +214,9 @@ class EdgeLogListener:
         return known
 
     def _allowed(self, sender: str) -> bool:
-        try:
-            address = ipaddress.ip_address(sender.split("%", 1)[0])
-        except ValueError:
+        address = _address(sender)  # ::ffff:a.b.c.d from a v6 socket is a.b.c.d
+        if address is None:
             return False
-        mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:a.b.c.d from a v6 socket
-        if mapped is not None:
-            address = mapped
         return address.is_loopback or any(address in network for network in self.senders)
 
     def start(self) -> None:

@@ -1,0 +1,197 @@
+"""Edge log lines nginx would never write, senders and sockets that misbehave.
+
+A trusted proxy's line is still input: whatever a field holds, the listener must
+neither raise nor count a play the app itself would not count, and must stay
+bounded and stoppable.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from gif_factory import make_gif
+from starlette.testclient import TestClient
+
+from gifdist.analytics.edge import EdgeLogListener, EdgePlays, parse_line
+from gifdist.wiring import Service
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+def datagram(**fields: object) -> bytes:
+    line = {
+        "status": 200,
+        "cache": "HIT",
+        "method": "GET",
+        "path": "/a/0123456789abcdef.gif",
+        "client": "198.51.100.7",
+        "user_agent": FIREFOX,
+        "referer": "",
+        "range": "",
+        **fields,
+    }
+    return b"<190>Dec  1 17:44:09 gifdist: " + json.dumps(line).encode()
+
+
+@pytest.fixture
+def uploaded(client: TestClient) -> str:
+    data = make_gif(width=24, height=24, frames=2, seed=73)
+    response = client.post("/api/v1/assets", files={"file": ("a.gif", data, "image/gif")})
+    assert response.status_code == 201
+    return str(response.json()["asset_id"])
+
+
+def listener_for(service: Service, listen: str = "127.0.0.1:0") -> EdgeLogListener:
+    return EdgeLogListener(EdgePlays(service.capture, service.catalog.get), listen, [])
+
+
+def plays_of(client: TestClient, service: Service, asset_id: str) -> int:
+    service.events.flush()
+    return int(client.get(f"/api/v1/assets/{asset_id}/stats").json()["plays"])
+
+
+@pytest.mark.parametrize("status", ["²", "9" * 5000, "٢٠٠", " 200", "200.0", "-200", "+200"])
+def test_a_status_nginx_would_never_write_is_malformed_not_an_error(status: str) -> None:
+    assert parse_line(datagram(status=status)) is None
+
+
+def test_numbers_not_ints_and_negative_statuses_are_no_play(service: Service) -> None:
+    listener = listener_for(service)
+    for status in (200.0, -200, 2**70, None, [200]):
+        result = listener.handle(datagram(status=status), "127.0.0.1")
+        assert result in ("malformed", "not_a_play"), (status, result)
+
+
+def test_a_private_gif_counts_no_play_from_the_cache(
+    client: TestClient, service: Service, uploaded: str
+) -> None:
+    """The app keeps private bytes out of shared caches: a hit is a stale copy."""
+    made = client.patch(f"/api/v1/assets/{uploaded}", json={"private": True})
+    assert made.status_code == 200, made.text
+    listener = listener_for(service)
+    assert listener.handle(datagram(path=f"/a/{uploaded}.gif"), "127.0.0.1") == "unknown_asset"
+    assert listener.handle(datagram(path=f"/a/{uploaded}.mp4"), "127.0.0.1") == "unknown_asset"
+    assert plays_of(client, service, uploaded) == 0
+
+
+def test_the_client_is_the_address_the_app_would_see(
+    client: TestClient, service: Service, uploaded: str
+) -> None:
+    """A dual-stack proxy logs ``::ffff:a.b.c.d``; the app reads the same person as
+    ``a.b.c.d`` (so the play it counted on a MISS is not counted again on a HIT)."""
+    path = f"/a/{uploaded}.gif"
+    listener = listener_for(service)
+    assert listener.handle(datagram(path=path, client="198.51.100.7"), "127.0.0.1") == "counted"
+    for same in ("::ffff:198.51.100.7", "[::ffff:198.51.100.7]", " 198.51.100.7"):
+        assert listener.handle(datagram(path=path, client=same), "127.0.0.1") == "duplicate"
+    assert plays_of(client, service, uploaded) == 1
+
+
+def test_clients_that_are_no_address_are_one_unknown_visitor(
+    client: TestClient, service: Service, uploaded: str
+) -> None:
+    """Each distinct string would otherwise be a visitor (and a memo entry) of its own."""
+    path = f"/a/{uploaded}.gif"
+    listener = listener_for(service)
+    results = [
+        listener.handle(datagram(path=path, client=junk), "127.0.0.1")
+        for junk in ("x" * 60_000, "y" * 60_000, "unix:", "\x00", "\udcff", "999.1.1.1")
+    ]
+    assert results.count("counted") == 1, results
+    assert results.count("duplicate") == len(results) - 1, results
+    assert all(len(str(key)) < 64 for key in service.visitors._known), "memo keeps junk"
+    assert plays_of(client, service, uploaded) == 1
+
+
+def test_a_header_that_is_not_utf8_loses_no_play(
+    client: TestClient, service: Service, uploaded: str
+) -> None:
+    """nginx's escape=json copies bytes >= 0x80 as they came: a Latin-1 User-Agent or
+    Referer makes the line invalid UTF-8, and the person's play must still count."""
+    line = datagram(path=f"/a/{uploaded}.gif", referer="https://app.slack.com/caf")
+    line = line.replace(b"Firefox/128.0", b"Firefox/128.0 \xe9\xff").replace(b"caf", b"caf\xe9")
+    assert listener_for(service).handle(line, "127.0.0.1") == "counted"
+    assert plays_of(client, service, uploaded) == 1
+    # a path that is not UTF-8 is still no GIF's
+    bad_path = datagram(path="/a/PLACEHOLDER.gif").replace(b"PLACEHOLDER", b"\xff")
+    assert listener_for(service).handle(bad_path, "127.0.0.1") in ("malformed", "unknown_asset")
+
+
+def test_nul_bytes_and_lone_surrogates_anywhere_never_break_the_store(
+    client: TestClient, service: Service, uploaded: str
+) -> None:
+    """PostgreSQL refuses NUL in text: nothing a line holds may reach a stored column."""
+    path = f"/a/{uploaded}.gif"
+    listener = listener_for(service)
+    hostile = ("\x00", "\udcff", "\ud800\x00\udfff", "a\x00" * 5000)
+    for n, text in enumerate(hostile):
+        client_address = f"192.0.2.{n + 1}"
+        for field in ("user_agent", "referer", "range", "cache", "method"):
+            listener.handle(datagram(path=path, client=client_address, **{field: text}), "::1")
+        listener.handle(datagram(path=path + text), "::1")
+        listener.handle(datagram(path="/a/" + text + ".gif"), "::1")
+    # the referer ones came first for each client and were plays
+    assert listener.results.get("counted", 0) >= len(hostile), listener.results
+    counted = listener.results["counted"]
+    assert plays_of(client, service, uploaded) == counted
+    # and the buffer still flushes afterwards
+    assert listener.handle(datagram(path=path, client="192.0.2.99"), "::1") == "counted"
+    assert plays_of(client, service, uploaded) == counted + 1
+
+
+def test_start_stop_start_again_and_stop_twice(service: Service) -> None:
+    listener = listener_for(service)
+    for _ in range(3):
+        listener.start()
+        bound = listener.bound
+        assert bound is not None
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            sender.sendto(b"garbage", bound)
+        listener.stop()
+        listener.stop()
+        assert listener.bound is None
+    assert listener.results.get("malformed", 0) <= 3
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "fe80::1%eth0",
+        "fe80::1%",
+        "%lo",
+        "::ffff:203.0.113.5",
+        "::203.0.113.5",
+        "2002:cb00:7105::1",  # 6to4 of 203.0.113.5
+        "0.0.0.0",
+        "::",
+        "",
+        "127.0.0.1\x00",
+        "10.1.2.3/8",
+        "10.1.2.3:5140",
+    ],
+)
+def test_senders_outside_the_trusted_ranges_are_refused(service: Service, sender: str) -> None:
+    listener = EdgeLogListener(
+        EdgePlays(service.capture, service.catalog.get), "127.0.0.1:0", ["10.0.0.0/8"]
+    )
+    assert listener.handle(datagram(), sender) == "refused_sender"
+
+
+def test_a_scoped_or_mapped_sender_in_the_trusted_ranges_is_accepted(service: Service) -> None:
+    listener = EdgeLogListener(
+        EdgePlays(service.capture, service.catalog.get),
+        "127.0.0.1:0",
+        ["10.0.0.0/8", "fe80::/64"],
+    )
+    for sender in ("fe80::1%eth0", "::ffff:10.0.0.1", "::ffff:127.0.0.1", "::1", "127.0.0.2"):
+        assert listener.handle(datagram(), sender) != "refused_sender", sender
+
+
+def test_the_sender_memo_stays_bounded(service: Service) -> None:
+    listener = listener_for(service)
+    for n in range(5000):
+        listener.handle(b"x", f"2001:db8::{n:x}")
+    assert len(listener._senders_seen) <= 1024
+    assert listener.results == {"refused_sender": 5000}
