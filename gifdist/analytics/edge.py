@@ -18,6 +18,7 @@ the way is a play not counted, never a wrong one.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import json
 import logging
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 
 from gifdist.analytics.capture import EventCapture, Visit
 from gifdist.assets.model import AssetRecord
+from gifdist.errors import GifdistError
 from gifdist.media.kinds import RenditionKind
 from gifdist.media.rendition_store import parse_rendition_path
 
@@ -164,9 +166,42 @@ def parse_listen(value: str) -> tuple[str, int]:
     """``host:port`` or ``[v6]:port`` → (host, port); ValueError when malformed (port 0,
     any free port, is for tests: a proxy could not know it)."""
     host, sep, port_text = value.strip().rpartition(":")
-    if not sep or not port_text.isdigit() or not 0 <= int(port_text) < 65_536:
+    digits = port_text.isascii() and port_text.isdigit()
+    if not sep or not digits or not 0 <= int(port_text) < 65_536:
         raise ValueError(f"{value!r} is not host:port")
     return host.strip("[]") or "0.0.0.0", int(port_text)
+
+
+def _bind(listen: str) -> socket.socket:
+    """A non-blocking UDP socket on ``listen``, shared with the other workers
+    (SO_REUSEPORT); a ``GifdistError`` saying why when the address cannot be listened
+    on (a name that does not resolve, a port another program holds without sharing)."""
+    host, port = parse_listen(listen)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if hasattr(socket, "SO_REUSEPORT"):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)  # bursts of hits
+        sock.bind((host, port))
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            reason = "the port is in use by another program (one not sharing it)"
+        else:
+            reason = exc.strerror or str(exc)
+        raise GifdistError(
+            f"GIFDIST_EDGE_LOG_LISTEN={listen}: cannot listen on udp {host}:{port}: {reason}"
+        ) from None
+    return sock
+
+
+def check_listen(listen: str) -> None:
+    """Raise the ``GifdistError`` the listener would meet on ``listen``, before any
+    worker starts (so ``gifdist serve`` can say it instead of a start-up traceback)."""
+    _bind(listen).close()
 
 
 class EdgeLogListener:
@@ -185,6 +220,7 @@ class EdgeLogListener:
         on_line: Callable[[Result], None] | None = None,
     ) -> None:
         self.plays = plays
+        self.listen = listen
         self.address = parse_listen(listen)
         self.senders = tuple(
             ipaddress.ip_network(item.strip(), strict=False) for item in senders if item.strip()
@@ -220,15 +256,8 @@ class EdgeLogListener:
         return address.is_loopback or any(address in network for network in self.senders)
 
     def start(self) -> None:
-        host, port = self.address
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_DGRAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if hasattr(socket, "SO_REUSEPORT"):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)  # bursts of hits
-        sock.bind((host, port))
-        sock.setblocking(False)
+        """Bind (a ``GifdistError`` saying why when that fails) and start the thread."""
+        sock = _bind(self.listen)
         self._socket = sock
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="gifdist-edge-log", daemon=True)
@@ -260,8 +289,8 @@ class EdgeLogListener:
         reads many lines, one system call each (no poll before every read)."""
         sock = self._socket
         assert sock is not None
-        receive, handle = sock.recvfrom, self.handle
-        while not self._stop.is_set():
+        receive, handle, stopping = sock.recvfrom, self.handle, self._stop.is_set
+        while not stopping():
             try:
                 readable, _, _ = select.select([sock], [], [], 0.25)
             except (OSError, ValueError) as exc:  # closed under us
@@ -270,7 +299,7 @@ class EdgeLogListener:
                 return
             if not readable:
                 continue
-            for _ in range(10_000):  # then look at the stop flag again
+            while not stopping():  # a flood never holds up stop()
                 try:
                     datagram, sender = receive(MAX_DATAGRAM)
                 except BlockingIOError:

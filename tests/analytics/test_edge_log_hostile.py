@@ -7,14 +7,21 @@ bounded and stoppable.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import threading
+import time
+from pathlib import Path
 
 import pytest
 from gif_factory import make_gif
+from pydantic import ValidationError
 from starlette.testclient import TestClient
 
 from gifdist.analytics.edge import EdgeLogListener, EdgePlays, parse_line
+from gifdist.config import Settings
+from gifdist.errors import GifdistError
 from gifdist.wiring import Service
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -141,6 +148,61 @@ def test_nul_bytes_and_lone_surrogates_anywhere_never_break_the_store(
     assert plays_of(client, service, uploaded) == counted + 1
 
 
+def test_a_port_held_by_another_program_is_a_clear_error(service: Service) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:  # no SO_REUSEPORT
+        other.bind(("127.0.0.1", 0))
+        port = other.getsockname()[1]
+        listener = listener_for(service, f"127.0.0.1:{port}")
+        with pytest.raises(GifdistError, match=rf"GIFDIST_EDGE_LOG_LISTEN.*:{port}.*in use"):
+            listener.start()
+        assert listener.bound is None
+        listener.stop()  # harmless after a failed start
+
+
+def test_a_host_that_does_not_resolve_is_a_clear_error(service: Service) -> None:
+    listener = listener_for(service, "no-such-host.invalid:5140")
+    with pytest.raises(GifdistError, match="GIFDIST_EDGE_LOG_LISTEN.*no-such-host.invalid"):
+        listener.start()
+    assert listener.bound is None
+
+
+def test_stop_is_prompt_while_a_flood_arrives(service: Service) -> None:
+    listener = listener_for(service)
+    listener.start()
+    bound = listener.bound
+    assert bound is not None
+    flooding = threading.Event()
+    flooding.set()
+
+    def flood() -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            n = 0
+            while flooding.is_set():
+                n += 1  # ids of the right shape that are nobody's: a database look-up each
+                line = datagram(path=f"/a/{n:016x}.gif")
+                with contextlib.suppress(OSError):  # the buffer is full: send the next
+                    sender.sendto(line, bound)
+
+    floods = [threading.Thread(target=flood, daemon=True) for _ in range(2)]
+    for thread in floods:
+        thread.start()
+    try:
+        deadline = time.monotonic() + 5
+        while sum(listener.results.values()) < 200 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sum(listener.results.values()) >= 200
+        started = time.monotonic()
+        listener.stop(timeout=10)
+        took = time.monotonic() - started
+    finally:
+        flooding.clear()
+        for thread in floods:
+            thread.join(5)
+    assert took < 1.0, f"stop took {took:.2f} s"
+    assert listener.bound is None
+    assert not any(t.name == "gifdist-edge-log" and t.is_alive() for t in threading.enumerate())
+
+
 def test_start_stop_start_again_and_stop_twice(service: Service) -> None:
     listener = listener_for(service)
     for _ in range(3):
@@ -195,3 +257,9 @@ def test_the_sender_memo_stays_bounded(service: Service) -> None:
         listener.handle(b"x", f"2001:db8::{n:x}")
     assert len(listener._senders_seen) <= 1024
     assert listener.results == {"refused_sender": 5000}
+
+
+@pytest.mark.parametrize("bad", ["host:²", "host:٥١٤٠", "host:-1", "[::1]:", ":5140 x"])
+def test_the_setting_refuses_ports_that_are_not_ascii_digits(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(ValidationError, match="is not host:port"):
+        Settings(data_dir=tmp_path, edge_log_listen=bad)
