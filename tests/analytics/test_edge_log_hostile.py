@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -263,3 +266,30 @@ def test_the_sender_memo_stays_bounded(service: Service) -> None:
 def test_the_setting_refuses_ports_that_are_not_ascii_digits(tmp_path: Path, bad: str) -> None:
     with pytest.raises(ValidationError, match="is not host:port"):
         Settings(data_dir=tmp_path, edge_log_listen=bad)
+
+
+def test_serve_says_the_edge_log_port_is_in_use_instead_of_a_traceback(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:  # no SO_REUSEPORT
+        other.bind(("127.0.0.1", 0))
+        udp_port = other.getsockname()[1]
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            http_port = probe.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GIFDIST_")}
+        env.update(
+            GIFDIST_DATA_DIR=str(tmp_path / "data"),
+            GIFDIST_MODERATION="off",
+            GIFDIST_EDGE_LOG_LISTEN=f"127.0.0.1:{udp_port}",
+        )
+        result = subprocess.run(
+            [sys.executable, "-m", "gifdist.cli", "serve", "--port", str(http_port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    printed = result.stdout + result.stderr
+    assert result.returncode == 1, printed
+    assert f"GIFDIST_EDGE_LOG_LISTEN=127.0.0.1:{udp_port}" in printed
+    assert "in use" in printed
+    assert "Traceback" not in printed
