@@ -75,7 +75,7 @@ def parse_line(datagram: bytes) -> EdgeLine | None:
         # nginx's escape=json copies bytes >= 0x80 as they came: a Latin-1 User-Agent
         # or Referer must not cost the play (a path that is not UTF-8 is no GIF's anyway)
         fields = json.loads(datagram[start:].decode("utf-8", "replace"))
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than the parser goes
         return None
     if type(fields) is not dict:
         return None

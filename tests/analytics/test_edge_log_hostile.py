@@ -293,3 +293,15 @@ def test_serve_says_the_edge_log_port_is_in_use_instead_of_a_traceback(tmp_path:
     assert f"GIFDIST_EDGE_LOG_LISTEN=127.0.0.1:{udp_port}" in printed
     assert "in use" in printed
     assert "Traceback" not in printed
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a":' + b"[" * 60_000,
+        b'{"status":200,"path":"/a/x.gif","x":' + b'{"a":' * 10_000 + b"1" + b"}" * 10_001,
+    ],
+)
+def test_json_nested_past_the_recursion_limit_is_malformed(service: Service, body: bytes) -> None:
+    assert parse_line(b"<190>Dec  1 17:44:09 gifdist: " + body) is None
+    assert listener_for(service).handle(body, "127.0.0.1") == "malformed"
