@@ -48,7 +48,9 @@ MAX_DATAGRAM = 65_535
 LINGER_SECONDS = 0.002
 _TEXT_FIELDS = ("path", "cache", "client", "user_agent", "referer", "range", "method")
 
-Result = str  # counted, duplicate, not_counted, not_a_play, unknown_asset, malformed
+Result = str  # counted, duplicate, not_counted, not_a_play, unknown_asset, malformed, failed
+# A line that could not be counted (the database is down) is logged at most this often.
+FAILURE_LOG_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +230,8 @@ class EdgeLogListener:
         self.on_line = on_line
         self.results: dict[Result, int] = {}
         self._senders_seen: dict[str, bool] = {}
+        self._failures = 0  # lines that failed since the last failure was logged
+        self._next_failure_log = 0.0
         self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -277,12 +281,29 @@ class EdgeLogListener:
             self._socket = None
 
     def handle(self, datagram: bytes, sender: str) -> Result:
-        """Judge one datagram from ``sender`` (counted in ``results``)."""
-        result = self.plays.count(datagram) if self.allowed(sender) else "refused_sender"
+        """Judge one datagram from ``sender`` (counted in ``results``); ``failed`` when
+        it could not be (logged once a minute: an outage behind a busy cache would
+        otherwise write a traceback per hit)."""
+        if not self.allowed(sender):
+            result = "refused_sender"
+        else:
+            try:
+                result = self.plays.count(datagram)
+            except Exception:
+                result = "failed"
+                self._failed()
         self.results[result] = self.results.get(result, 0) + 1
         if self.on_line is not None:
             self.on_line(result)
         return result
+
+    def _failed(self) -> None:
+        self._failures += 1
+        now = time.monotonic()
+        if now >= self._next_failure_log:
+            self._next_failure_log = now + FAILURE_LOG_SECONDS
+            count, self._failures = self._failures, 0
+            log.exception("%d edge log line(s) could not be counted", count)
 
     def _run(self) -> None:
         """Wait for the socket to be readable, then drain it: under load one wake-up

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 from gif_factory import make_gif
 from pydantic import ValidationError
+from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from gifdist.analytics.edge import EdgeLogListener, EdgePlays, parse_line
@@ -136,12 +138,12 @@ def test_nul_bytes_and_lone_surrogates_anywhere_never_break_the_store(
     path = f"/a/{uploaded}.gif"
     listener = listener_for(service)
     hostile = ("\x00", "\udcff", "\ud800\x00\udfff", "a\x00" * 5000)
-    for n, text in enumerate(hostile):
+    for n, junk in enumerate(hostile):
         client_address = f"192.0.2.{n + 1}"
         for field in ("user_agent", "referer", "range", "cache", "method"):
-            listener.handle(datagram(path=path, client=client_address, **{field: text}), "::1")
-        listener.handle(datagram(path=path + text), "::1")
-        listener.handle(datagram(path="/a/" + text + ".gif"), "::1")
+            listener.handle(datagram(path=path, client=client_address, **{field: junk}), "::1")
+        listener.handle(datagram(path=path + junk), "::1")
+        listener.handle(datagram(path="/a/" + junk + ".gif"), "::1")
     # the referer ones came first for each client and were plays
     assert listener.results.get("counted", 0) >= len(hostile), listener.results
     counted = listener.results["counted"]
@@ -305,3 +307,29 @@ def test_serve_says_the_edge_log_port_is_in_use_instead_of_a_traceback(tmp_path:
 def test_json_nested_past_the_recursion_limit_is_malformed(service: Service, body: bytes) -> None:
     assert parse_line(b"<190>Dec  1 17:44:09 gifdist: " + body) is None
     assert listener_for(service).handle(body, "127.0.0.1") == "malformed"
+
+
+def test_a_database_outage_is_counted_and_logged_once_not_once_a_line(
+    client: TestClient,
+    service: Service,
+    uploaded: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Behind a busy cache an outage would otherwise write a traceback per hit, and
+    the lines would show in no metric."""
+    listener = listener_for(service)
+    service.catalog.forget(uploaded)
+    with service.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE assets RENAME TO assets_away"))
+    try:
+        with caplog.at_level(logging.ERROR, logger="gifdist.analytics.edge"):
+            for n in range(50):
+                line = datagram(path=f"/a/{uploaded}.gif", client=f"192.0.2.{n}")
+                assert listener.handle(line, "127.0.0.1") == "failed"
+    finally:
+        with service.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE assets_away RENAME TO assets"))
+    assert listener.results == {"failed": 50}
+    assert len([r for r in caplog.records if r.name == "gifdist.analytics.edge"]) == 1
+    assert listener.handle(datagram(path=f"/a/{uploaded}.gif"), "127.0.0.1") == "counted"
+    assert plays_of(client, service, uploaded) == 1
