@@ -171,7 +171,11 @@ def parse_listen(value: str) -> tuple[str, int]:
     digits = port_text.isascii() and port_text.isdigit()
     if not sep or not digits or not 0 <= int(port_text) < 65_536:
         raise ValueError(f"{value!r} is not host:port")
-    return host.strip("[]") or "0.0.0.0", int(port_text)
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif any(c in host for c in ":[]"):  # "::1:5140" would be host ":" on port 1
+        raise ValueError(f"{value!r} is not host:port (an IPv6 host goes in brackets)")
+    return host or "0.0.0.0", int(port_text)
 
 
 def _bind(listen: str) -> socket.socket:

@@ -122,8 +122,9 @@ def test_a_header_that_is_not_utf8_loses_no_play(
 ) -> None:
     """nginx's escape=json copies bytes >= 0x80 as they came: a Latin-1 User-Agent or
     Referer makes the line invalid UTF-8, and the person's play must still count."""
-    line = datagram(path=f"/a/{uploaded}.gif", referer="https://app.slack.com/caf")
-    line = line.replace(b"Firefox/128.0", b"Firefox/128.0 \xe9\xff").replace(b"caf", b"caf\xe9")
+    line = datagram(path=f"/a/{uploaded}.gif", referer="https://app.slack.com/X-REF")
+    line = line.replace(b"Firefox/128.0", b"Firefox/128.0 \xe9\xff")
+    line = line.replace(b"X-REF", b"caf\xe9")  # no hex: the asset id is left alone
     assert listener_for(service).handle(line, "127.0.0.1") == "counted"
     assert plays_of(client, service, uploaded) == 1
     # a path that is not UTF-8 is still no GIF's
@@ -264,8 +265,10 @@ def test_the_sender_memo_stays_bounded(service: Service) -> None:
     assert listener.results == {"refused_sender": 5000}
 
 
-@pytest.mark.parametrize("bad", ["host:²", "host:٥١٤٠", "host:-1", "[::1]:", ":5140 x"])
-def test_the_setting_refuses_ports_that_are_not_ascii_digits(tmp_path: Path, bad: str) -> None:
+@pytest.mark.parametrize(
+    "bad", ["host:²", "host:٥١٤٠", "host:-1", "[::1]:", ":5140 x", "::1", "::1:5140", "[::1:5140"]
+)
+def test_the_setting_refuses_odd_ports_and_unbracketed_v6(tmp_path: Path, bad: str) -> None:
     with pytest.raises(ValidationError, match="is not host:port"):
         Settings(data_dir=tmp_path, edge_log_listen=bad)
 
@@ -332,4 +335,24 @@ def test_a_database_outage_is_counted_and_logged_once_not_once_a_line(
     assert listener.results == {"failed": 50}
     assert len([r for r in caplog.records if r.name == "gifdist.analytics.edge"]) == 1
     assert listener.handle(datagram(path=f"/a/{uploaded}.gif"), "127.0.0.1") == "counted"
+    assert plays_of(client, service, uploaded) == 1
+
+
+def test_a_dual_stack_listener_takes_ipv4_loopback_as_loopback(
+    client: TestClient, service: Service, uploaded: str
+) -> None:
+    """On ``[::]`` an IPv4 sender arrives as ``::ffff:a.b.c.d``."""
+    listener = listener_for(service, "[::]:0")
+    listener.start()
+    try:
+        bound = listener.bound
+        assert bound is not None
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            sender.sendto(datagram(path=f"/a/{uploaded}.gif"), ("127.0.0.1", bound[1]))
+        deadline = time.monotonic() + 5
+        while not listener.results and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        listener.stop()
+    assert listener.results == {"counted": 1}
     assert plays_of(client, service, uploaded) == 1
