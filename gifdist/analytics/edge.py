@@ -95,8 +95,8 @@ def parse_line(datagram: bytes) -> EdgeLine | None:
     path, cache, client, user_agent, referer, range_, method = text
     if path is None or "\x00" in path:  # nginx logs an absent header as "": None here
         return None
-    if client is not None:  # the address as the app reads it (``::ffff:`` unwrapped)
-        address = _address(client)
+    if client is not None:  # the address as the app reads it (port, ``::ffff:`` dropped)
+        address = _address(client.split(":", 1)[0] if client.count(":") == 1 else client)
         client = "unknown" if address is None else str(address)
     return EdgeLine(
         status=status,
@@ -111,8 +111,8 @@ def parse_line(datagram: bytes) -> EdgeLine | None:
 
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """An address as the app reads one (``[v6]``, a ``%scope`` and ``::ffff:`` dropped),
-    or None when ``text`` is none."""
+    """An address (``[v6]``, a ``%scope`` and ``::ffff:`` dropped), or None when
+    ``text`` is none."""
     text = text.strip()
     if text.startswith("[") and "]" in text:
         text = text[1 : text.index("]")]

@@ -96,7 +96,7 @@ def test_the_client_is_the_address_the_app_would_see(
     path = f"/a/{uploaded}.gif"
     listener = listener_for(service)
     assert listener.handle(datagram(path=path, client="198.51.100.7"), "127.0.0.1") == "counted"
-    for same in ("::ffff:198.51.100.7", "[::ffff:198.51.100.7]", " 198.51.100.7"):
+    for same in ("::ffff:198.51.100.7", "[::ffff:198.51.100.7]:80", " 198.51.100.7:443"):
         assert listener.handle(datagram(path=path, client=same), "127.0.0.1") == "duplicate"
     assert plays_of(client, service, uploaded) == 1
 
@@ -356,3 +356,14 @@ def test_a_dual_stack_listener_takes_ipv4_loopback_as_loopback(
         listener.stop()
     assert listener.results == {"counted": 1}
     assert plays_of(client, service, uploaded) == 1
+
+
+def test_a_deleted_gif_counts_no_play_from_the_cache(
+    client: TestClient, service: Service, uploaded: str
+) -> None:
+    listener = listener_for(service)
+    assert listener.handle(datagram(path=f"/a/{uploaded}.gif"), "127.0.0.1") == "counted"
+    deleted = client.delete(f"/api/v1/assets/{uploaded}")
+    assert deleted.status_code in (200, 204), deleted.text
+    line = datagram(path=f"/a/{uploaded}.gif", client="192.0.2.50")
+    assert listener.handle(line, "127.0.0.1") == "unknown_asset"
