@@ -22,7 +22,7 @@ import errno
 import ipaddress
 import json
 import logging
-import select
+import selectors
 import socket
 import threading
 import time
@@ -314,10 +314,16 @@ class EdgeLogListener:
         reads many lines, one system call each (no poll before every read)."""
         sock = self._socket
         assert sock is not None
+        # epoll where there is one: select() cannot watch a descriptor numbered >= 1024
+        with selectors.DefaultSelector() as selector:
+            selector.register(sock, selectors.EVENT_READ)
+            self._drain(sock, selector)
+
+    def _drain(self, sock: socket.socket, selector: selectors.BaseSelector) -> None:
         receive, handle, stopping = sock.recvfrom, self.handle, self._stop.is_set
         while not stopping():
             try:
-                readable, _, _ = select.select([sock], [], [], 0.25)
+                readable = selector.select(0.25)
             except (OSError, ValueError) as exc:  # closed under us
                 if not self._stop.is_set():
                     log.error("edge log socket failed: %s", exc)

@@ -370,3 +370,33 @@ def test_a_deleted_gif_counts_no_play_from_the_cache(
     assert deleted.status_code in (200, 204), deleted.text
     line = datagram(path=f"/a/{uploaded}.gif", client="192.0.2.50")
     assert listener.handle(line, "127.0.0.1") == "unknown_asset"
+
+
+def test_a_socket_numbered_past_1024_is_listened_on(
+    client: TestClient, service: Service, uploaded: str
+) -> None:
+    """A busy process has many files open: select() cannot watch a descriptor >= 1024."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1300:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))
+    held = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(1100)]
+    try:
+        listener = listener_for(service)
+        listener.start()
+        try:
+            bound = listener.bound
+            assert bound is not None
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+                sender.sendto(datagram(path=f"/a/{uploaded}.gif"), bound)
+            deadline = time.monotonic() + 5
+            while not listener.results and time.monotonic() < deadline:
+                time.sleep(0.02)
+        finally:
+            listener.stop()
+    finally:
+        for sock in held:
+            sock.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert listener.results == {"counted": 1}
