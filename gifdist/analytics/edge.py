@@ -18,10 +18,11 @@ the way is a play not counted, never a wrong one.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import json
 import logging
-import select
+import selectors
 import socket
 import threading
 import time
@@ -29,7 +30,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from gifdist.analytics.capture import EventCapture, Visit
-from gifdist.assets.model import AssetRecord, AssetStatus
+from gifdist.assets.model import AssetRecord
+from gifdist.errors import GifdistError
 from gifdist.media.kinds import RenditionKind
 from gifdist.media.rendition_store import parse_rendition_path
 
@@ -46,7 +48,9 @@ MAX_DATAGRAM = 65_535
 LINGER_SECONDS = 0.002
 _TEXT_FIELDS = ("path", "cache", "client", "user_agent", "referer", "range", "method")
 
-Result = str  # counted, duplicate, not_counted, not_a_play, unknown_asset, malformed
+Result = str  # counted, duplicate, not_counted, not_a_play, unknown_asset, malformed, failed
+# A line that could not be counted (the database is down) is logged at most this often.
+FAILURE_LOG_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +74,15 @@ def parse_line(datagram: bytes) -> EdgeLine | None:
     if start < 0:
         return None
     try:
-        fields = json.loads(datagram[start:].decode())  # not UTF-8: a ValueError too
-    except ValueError:
+        # nginx's escape=json copies bytes >= 0x80 as they came: a Latin-1 User-Agent
+        # or Referer must not cost the play (a path that is not UTF-8 is no GIF's anyway)
+        fields = json.loads(datagram[start:].decode("utf-8", "replace"))
+    except (ValueError, RecursionError):  # nested deeper than the parser goes
         return None
     if type(fields) is not dict:
         return None
     status = fields.get("status")
-    if type(status) is str and status.isdigit():
+    if type(status) is str and len(status) == 3 and status.isascii() and status.isdigit():
         status = int(status)
     if type(status) is not int:  # bool is not int here
         return None
@@ -89,6 +95,9 @@ def parse_line(datagram: bytes) -> EdgeLine | None:
     path, cache, client, user_agent, referer, range_, method = text
     if path is None or "\x00" in path:  # nginx logs an absent header as "": None here
         return None
+    if client is not None:  # the address as the app reads it (port, ``::ffff:`` dropped)
+        address = _address(client.split(":", 1)[0] if client.count(":") == 1 else client)
+        client = "unknown" if address is None else str(address)
     return EdgeLine(
         status=status,
         cache=(cache or "").upper(),
@@ -99,6 +108,19 @@ def parse_line(datagram: bytes) -> EdgeLine | None:
         range=range_,
         method=(method or "GET").upper(),
     )
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address (``[v6]``, a ``%scope`` and ``::ffff:`` dropped), or None when
+    ``text`` is none."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    try:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    return getattr(address, "ipv4_mapped", None) or address
 
 
 def played_asset(line: EdgeLine) -> str | None:
@@ -136,8 +158,8 @@ class EdgePlays:
         if asset_id is None:
             return "not_a_play"
         record = self.lookup(asset_id)
-        if record is None or record.status is not AssetStatus.APPROVED:
-            return "unknown_asset"
+        if record is None or not record.is_public:  # private bytes are never cached: a
+            return "unknown_asset"  # hit is a stale copy a purge missed
         visit = Visit(user_agent=line.user_agent, client=line.client, referer=line.referer)
         return self.capture.delivery(record.asset_id, visit)
 
@@ -146,9 +168,46 @@ def parse_listen(value: str) -> tuple[str, int]:
     """``host:port`` or ``[v6]:port`` → (host, port); ValueError when malformed (port 0,
     any free port, is for tests: a proxy could not know it)."""
     host, sep, port_text = value.strip().rpartition(":")
-    if not sep or not port_text.isdigit() or not 0 <= int(port_text) < 65_536:
+    digits = port_text.isascii() and port_text.isdigit()
+    if not sep or not digits or not 0 <= int(port_text) < 65_536:
         raise ValueError(f"{value!r} is not host:port")
-    return host.strip("[]") or "0.0.0.0", int(port_text)
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif any(c in host for c in ":[]"):  # "::1:5140" would be host ":" on port 1
+        raise ValueError(f"{value!r} is not host:port (an IPv6 host goes in brackets)")
+    return host or "0.0.0.0", int(port_text)
+
+
+def _bind(listen: str) -> socket.socket:
+    """A non-blocking UDP socket on ``listen``, shared with the other workers
+    (SO_REUSEPORT); a ``GifdistError`` saying why when the address cannot be listened
+    on (a name that does not resolve, a port another program holds without sharing)."""
+    host, port = parse_listen(listen)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if hasattr(socket, "SO_REUSEPORT"):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)  # bursts of hits
+        sock.bind((host, port))
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            reason = "the port is in use by another program (one not sharing it)"
+        else:
+            reason = exc.strerror or str(exc)
+        raise GifdistError(
+            f"GIFDIST_EDGE_LOG_LISTEN={listen}: cannot listen on udp {host}:{port}: {reason}"
+        ) from None
+    return sock
+
+
+def check_listen(listen: str) -> None:
+    """Raise the ``GifdistError`` the listener would meet on ``listen``, before any
+    worker starts (so ``gifdist serve`` can say it instead of a start-up traceback)."""
+    _bind(listen).close()
 
 
 class EdgeLogListener:
@@ -167,6 +226,7 @@ class EdgeLogListener:
         on_line: Callable[[Result], None] | None = None,
     ) -> None:
         self.plays = plays
+        self.listen = listen
         self.address = parse_listen(listen)
         self.senders = tuple(
             ipaddress.ip_network(item.strip(), strict=False) for item in senders if item.strip()
@@ -174,6 +234,8 @@ class EdgeLogListener:
         self.on_line = on_line
         self.results: dict[Result, int] = {}
         self._senders_seen: dict[str, bool] = {}
+        self._failures = 0  # lines that failed since the last failure was logged
+        self._next_failure_log = 0.0
         self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -196,25 +258,14 @@ class EdgeLogListener:
         return known
 
     def _allowed(self, sender: str) -> bool:
-        try:
-            address = ipaddress.ip_address(sender.split("%", 1)[0])
-        except ValueError:
+        address = _address(sender)  # ::ffff:a.b.c.d from a v6 socket is a.b.c.d
+        if address is None:
             return False
-        mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:a.b.c.d from a v6 socket
-        if mapped is not None:
-            address = mapped
         return address.is_loopback or any(address in network for network in self.senders)
 
     def start(self) -> None:
-        host, port = self.address
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_DGRAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if hasattr(socket, "SO_REUSEPORT"):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)  # bursts of hits
-        sock.bind((host, port))
-        sock.setblocking(False)
+        """Bind (a ``GifdistError`` saying why when that fails) and start the thread."""
+        sock = _bind(self.listen)
         self._socket = sock
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="gifdist-edge-log", daemon=True)
@@ -234,29 +285,52 @@ class EdgeLogListener:
             self._socket = None
 
     def handle(self, datagram: bytes, sender: str) -> Result:
-        """Judge one datagram from ``sender`` (counted in ``results``)."""
-        result = self.plays.count(datagram) if self.allowed(sender) else "refused_sender"
+        """Judge one datagram from ``sender`` (counted in ``results``); ``failed`` when
+        it could not be (logged once a minute: an outage behind a busy cache would
+        otherwise write a traceback per hit)."""
+        if not self.allowed(sender):
+            result = "refused_sender"
+        else:
+            try:
+                result = self.plays.count(datagram)
+            except Exception:
+                result = "failed"
+                self._failed()
         self.results[result] = self.results.get(result, 0) + 1
         if self.on_line is not None:
             self.on_line(result)
         return result
+
+    def _failed(self) -> None:
+        self._failures += 1
+        now = time.monotonic()
+        if now >= self._next_failure_log:
+            self._next_failure_log = now + FAILURE_LOG_SECONDS
+            count, self._failures = self._failures, 0
+            log.exception("%d edge log line(s) could not be counted", count)
 
     def _run(self) -> None:
         """Wait for the socket to be readable, then drain it: under load one wake-up
         reads many lines, one system call each (no poll before every read)."""
         sock = self._socket
         assert sock is not None
-        receive, handle = sock.recvfrom, self.handle
-        while not self._stop.is_set():
+        # epoll where there is one: select() cannot watch a descriptor numbered >= 1024
+        with selectors.DefaultSelector() as selector:
+            selector.register(sock, selectors.EVENT_READ)
+            self._drain(sock, selector)
+
+    def _drain(self, sock: socket.socket, selector: selectors.BaseSelector) -> None:
+        receive, handle, stopping = sock.recvfrom, self.handle, self._stop.is_set
+        while not stopping():
             try:
-                readable, _, _ = select.select([sock], [], [], 0.25)
+                readable = selector.select(0.25)
             except (OSError, ValueError) as exc:  # closed under us
                 if not self._stop.is_set():
                     log.error("edge log socket failed: %s", exc)
                 return
             if not readable:
                 continue
-            for _ in range(10_000):  # then look at the stop flag again
+            while not stopping():  # a flood never holds up stop()
                 try:
                     datagram, sender = receive(MAX_DATAGRAM)
                 except BlockingIOError:

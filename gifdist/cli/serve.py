@@ -50,6 +50,14 @@ def serve(
         raise UsageError(f"unknown server {server!r}: use granian or uvicorn")
     if not reuse_port:
         _refuse_a_port_in_use(host, port)
+    if settings.edge_log_listen:  # else each worker's start-up fails with a traceback
+        from gifdist.analytics.edge import check_listen
+        from gifdist.errors import GifdistError
+
+        try:
+            check_listen(settings.edge_log_listen)
+        except GifdistError as exc:
+            raise CliError(exc.message) from None
     if workers > 1 and settings.metrics_multiprocess_dir is None:
         _share_metrics_between_workers(settings)
     _prepare_and_announce(settings, host, port, server, workers)
