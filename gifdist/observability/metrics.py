@@ -145,7 +145,7 @@ EDGE_LOG_LINES = Counter(
     "gifdist_edge_log_lines",
     "Caching-proxy log lines received (plays the cache served), by what they counted: "
     "counted, duplicate, not_counted (not a person), not_a_play, unknown_asset, malformed, "
-    "refused_sender.",
+    "refused_sender, failed (the database could not be asked).",
     ["result"],
     registry=REGISTRY,
 )
