@@ -308,14 +308,23 @@ class Service:
         return maker
 
     def start_background(self) -> None:
-        """Start workers and flushers (idempotent)."""
+        """Start workers and flushers (idempotent). If one cannot start, those already
+        started are stopped again (flushing what they hold) before the error goes on."""
         if self._started:
             return
         self._started = True
         self.blobs.remove_stale_temporaries()
         self.deletes.finish_pending()  # a delete a crash interrupted
-        for task in self.background:
-            task.start()
+        started: list[BackgroundTask] = []
+        try:
+            for task in self.background:
+                task.start()
+                started.append(task)
+        except BaseException:
+            self._started = False
+            for task in reversed(started):
+                task.stop()
+            raise
 
     def stop_background(self, timeout: float = 10.0) -> None:
         """Stop workers, flushing what they hold (reverse start order)."""

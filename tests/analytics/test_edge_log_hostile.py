@@ -400,3 +400,29 @@ def test_a_socket_numbered_past_1024_is_listened_on(
             sock.close()
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     assert listener.results == {"counted": 1}
+
+
+def test_a_service_whose_edge_port_is_taken_starts_nothing(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The listener is one of the service's background tasks: when it cannot start, the
+    tasks started before it (the analytics writer among them) are stopped again, and
+    the service starts once the port is free."""
+    from conftest import make_settings
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:  # no SO_REUSEPORT
+        other.bind(("127.0.0.1", 0))
+        port = other.getsockname()[1]
+        service = Service(
+            make_settings(tmp_path, database_url, edge_log_listen=f"127.0.0.1:{port}")
+        )
+        try:
+            before = {thread.name for thread in threading.enumerate()}
+            with pytest.raises(GifdistError, match="GIFDIST_EDGE_LOG_LISTEN"):
+                service.start_background()
+            assert {thread.name for thread in threading.enumerate()} <= before
+            other.close()
+            service.start_background()
+            assert "gifdist-events" in {thread.name for thread in threading.enumerate()}
+        finally:
+            service.close()
