@@ -270,13 +270,15 @@ def _app(provider: Provider) -> Starlette:
 
 
 @contextmanager
-def running_provider() -> Iterator[Provider]:
-    """The provider on a free loopback port, for the length of the block."""
+def running_provider(host_name: str = "127.0.0.1") -> Iterator[Provider]:
+    """The provider on a free loopback port, for the length of the block, named
+    ``host_name`` in its issuer (``localhost`` makes it another site than gifdist on
+    127.0.0.1, as a real provider is)."""
     provider = Provider()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    provider.base = f"http://127.0.0.1:{port}"
+    provider.base = f"http://{host_name}:{port}"
     config = uvicorn.Config(_app(provider), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
