@@ -19,7 +19,6 @@ the way is a play not counted, never a wrong one.
 from __future__ import annotations
 
 import errno
-import ipaddress
 import json
 import logging
 import selectors
@@ -29,6 +28,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from gifdist.addresses import is_trusted, normalise, parse_address, parse_networks
 from gifdist.analytics.capture import EventCapture, Visit
 from gifdist.assets.model import AssetRecord
 from gifdist.errors import GifdistError
@@ -96,7 +96,7 @@ def parse_line(datagram: bytes) -> EdgeLine | None:
     if path is None or "\x00" in path:  # nginx logs an absent header as "": None here
         return None
     if client is not None:  # the address as the app reads it (port, ``::ffff:`` dropped)
-        address = _address(client.split(":", 1)[0] if client.count(":") == 1 else client)
+        address = normalise(client)
         client = "unknown" if address is None else str(address)
     return EdgeLine(
         status=status,
@@ -108,19 +108,6 @@ def parse_line(datagram: bytes) -> EdgeLine | None:
         range=range_,
         method=(method or "GET").upper(),
     )
-
-
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """An address (``[v6]``, a ``%scope`` and ``::ffff:`` dropped), or None when
-    ``text`` is none."""
-    text = text.strip()
-    if text.startswith("[") and "]" in text:
-        text = text[1 : text.index("]")]
-    try:
-        address = ipaddress.ip_address(text.split("%", 1)[0])
-    except ValueError:
-        return None
-    return getattr(address, "ipv4_mapped", None) or address
 
 
 def played_asset(line: EdgeLine) -> str | None:
@@ -228,9 +215,7 @@ class EdgeLogListener:
         self.plays = plays
         self.listen = listen
         self.address = parse_listen(listen)
-        self.senders = tuple(
-            ipaddress.ip_network(item.strip(), strict=False) for item in senders if item.strip()
-        )
+        self.senders = parse_networks(senders)
         self.on_line = on_line
         self.results: dict[Result, int] = {}
         self._senders_seen: dict[str, bool] = {}
@@ -258,10 +243,10 @@ class EdgeLogListener:
         return known
 
     def _allowed(self, sender: str) -> bool:
-        address = _address(sender)  # ::ffff:a.b.c.d from a v6 socket is a.b.c.d
+        address = parse_address(sender)  # ::ffff:a.b.c.d from a v6 socket is a.b.c.d
         if address is None:
             return False
-        return address.is_loopback or any(address in network for network in self.senders)
+        return address.is_loopback or is_trusted(address, self.senders)
 
     def start(self) -> None:
         """Bind (a ``GifdistError`` saying why when that fails) and start the thread."""

@@ -4,12 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gifdist.web.middleware.client_ip import (
-    ClientAddresses,
-    client_address,
-    normalise,
-    parse_networks,
-)
+from gifdist.addresses import normalise, parse_networks
+from gifdist.web.middleware.client_ip import ClientAddresses, client_address
 
 PROXIES = parse_networks(["10.0.0.0/8", "::1"])
 

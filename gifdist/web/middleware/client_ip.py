@@ -15,42 +15,13 @@ asks the one ``ClientAddresses`` built from the settings.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable, MutableMapping, Sequence
 from typing import Any
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+from gifdist.addresses import IPNetwork, is_trusted, normalise, parse_networks
 
 _FORWARDED_FOR = re.compile(r'for=(?:"?\[?)([^\]";,\s]+)', re.IGNORECASE)
-
-
-def parse_networks(values: Iterable[str]) -> tuple[IPNetwork, ...]:
-    """Trusted proxy addresses or CIDR ranges; raises ``ValueError`` on a bad entry."""
-    return tuple(
-        ipaddress.ip_network(value.strip(), strict=False) for value in values if value.strip()
-    )
-
-
-def normalise(address: str) -> IPAddress | None:
-    """An address object (IPv4-mapped IPv6 unwrapped, ports stripped), or None."""
-    text = address.strip().strip('"')
-    if text.startswith("[") and "]" in text:
-        text = text[1 : text.index("]")]
-    elif text.count(":") == 1:  # IPv4 with a port
-        text = text.split(":", 1)[0]
-    try:
-        parsed = ipaddress.ip_address(text.split("%", 1)[0])
-    except ValueError:
-        return None
-    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
-        return parsed.ipv4_mapped
-    return parsed
-
-
-def _trusted(address: IPAddress, networks: Sequence[IPNetwork]) -> bool:
-    return any(address.version == net.version and address in net for net in networks)
 
 
 CLIENT_IP_HEADERS = ("x-forwarded-for", "forwarded")
@@ -82,7 +53,7 @@ def client_address(
     peer = normalise(str(peer_info[0])) if peer_info else None
     if peer is None:
         return "unknown"
-    if not trusted or not _trusted(peer, trusted):
+    if not trusted or not is_trusted(peer, trusted):
         return str(peer)
     client = peer
     for hop in reversed(_forwarded_chain(scope.get("headers", ()), header)[-64:]):
@@ -90,7 +61,7 @@ def client_address(
         if address is None:
             break
         client = address
-        if not _trusted(address, trusted):
+        if not is_trusted(address, trusted):
             break
     return str(client)
 
