@@ -8,7 +8,6 @@ bounded and stoppable.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import socket
@@ -19,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from analytics.test_edge_log import datagram
 from gif_factory import make_gif
 from pydantic import ValidationError
 from sqlalchemy import text
@@ -28,23 +28,6 @@ from gifdist.analytics.edge import EdgeLogListener, EdgePlays, parse_line
 from gifdist.config import Settings
 from gifdist.errors import GifdistError
 from gifdist.wiring import Service
-
-FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-
-
-def datagram(**fields: object) -> bytes:
-    line = {
-        "status": 200,
-        "cache": "HIT",
-        "method": "GET",
-        "path": "/a/0123456789abcdef.gif",
-        "client": "198.51.100.7",
-        "user_agent": FIREFOX,
-        "referer": "",
-        "range": "",
-        **fields,
-    }
-    return b"<190>Dec  1 17:44:09 gifdist: " + json.dumps(line).encode()
 
 
 @pytest.fixture
