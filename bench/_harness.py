@@ -245,7 +245,6 @@ PURGE_MODULES = Path("/usr/lib/nginx/modules")
 def reference_proxy(upstream: str, edge_log_port: int) -> Iterator[Nginx]:
     """``deploy/nginx.conf`` (one worker, on CPU 0) in front of ``upstream``, sending its
     cache hits as log lines to UDP ``edge_log_port`` on loopback."""
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
     root = Path(tempfile.mkdtemp(prefix="nginx-proxy-bench-"))
     root.chmod(0o755)
     for sub in ("tmp", "cache"):
@@ -270,20 +269,8 @@ def reference_proxy(upstream: str, edge_log_port: int) -> Iterator[Nginx]:
             raise SystemExit(f"deploy/nginx.conf changed: no {old!r}")
         text = text.replace(old, new)
     user = "user root;\n" if os.geteuid() == 0 else ""
-    (root / "nginx.conf").write_text(user + text)
-    proc = subprocess.Popen(
-        pinned(0, [binary, "-c", str(root / "nginx.conf"), "-p", str(root)]),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(base + "/healthz")
-        yield Nginx(base, proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        shutil.rmtree(root, ignore_errors=True)
+    with _running_nginx(root, user + text, port, "/healthz") as nginx:
+        yield nginx
 
 
 def free_udp_port() -> int:
@@ -295,7 +282,6 @@ def free_udp_port() -> int:
 @contextmanager
 def nginx_server(files: dict[str, bytes]) -> Iterator[Nginx]:
     """nginx (one worker, sendfile) serving ``files`` under /a/ on CPU 0."""
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
     root = Path(tempfile.mkdtemp(prefix="nginx-bench-"))
     root.chmod(0o755)  # nginx workers drop privileges and must read the files
     (root / "tmp").mkdir()
@@ -303,16 +289,24 @@ def nginx_server(files: dict[str, bytes]) -> Iterator[Nginx]:
     for name, data in files.items():
         (root / "files" / "a" / name).write_bytes(data)
     port = free_port()
-    conf = root / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(root=root, port=port))
+    with _running_nginx(root, NGINX_CONF.format(root=root, port=port), port, "/") as nginx:
+        yield nginx
+
+
+@contextmanager
+def _running_nginx(root: Path, conf: str, port: int, ready_path: str) -> Iterator[Nginx]:
+    """nginx on CPU 0 with ``conf`` written into ``root`` (removed afterwards), once it
+    answers ``ready_path`` on ``port``."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    (root / "nginx.conf").write_text(conf)
     proc = subprocess.Popen(
-        pinned(0, [binary, "-c", str(conf), "-p", str(root)]),
+        pinned(0, [binary, "-c", str(root / "nginx.conf"), "-p", str(root)]),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_http(base + "/")
+        wait_http(base + ready_path)
         yield Nginx(base, proc.pid)
     finally:
         proc.terminate()
