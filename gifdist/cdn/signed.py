@@ -15,6 +15,8 @@ from gifdist.cdn.http import SignedURL
 from gifdist.config import Settings
 from gifdist.errors import Conflict, InvalidInput
 
+NO_SUCH_GIF = "There is no such GIF."
+
 
 class SignedDelivery:
     """Private GIFs (and, with ``require_signed_urls``, all) go out only signed."""
@@ -34,12 +36,18 @@ class SignedDelivery:
         valid, reason = self.signer.validate_signed_url(f"http://signed{path}?{query}")
         return None if valid else (reason or "invalid signature")
 
-    def presented(self, query: str) -> bool:
-        """Whether ``query`` holds any signed-URL parameter. A request with none is
-        answered as for an unknown GIF (404), so an id that needs a signature cannot be
-        told from one that does not exist; a request with some gets the reason (403)."""
+    def refusal(self, path: str, query: str) -> tuple[int, str] | None:
+        """Why ``path?query`` may not have a GIF that needs a signature: None when the
+        signature is valid; (404, as for an unknown GIF) when no signed-URL parameter was
+        sent at all, so such an id cannot be told from one that does not exist; else
+        (403, the reason), which the holder of an expired or broken URL needs."""
+        problem = self.check(path, query)
+        if problem is None:
+            return None
         names = (SignedURL.SIGNATURE, SignedURL.EXPIRES, SignedURL.KEY_ID)
-        return any(name in names for name, _ in parse_qsl(query, keep_blank_values=True))
+        if not any(name in names for name, _ in parse_qsl(query, keep_blank_values=True)):
+            return 404, NO_SUCH_GIF
+        return 403, f"This GIF needs a valid signed URL: {problem}."
 
     def sign(self, url: str, seconds: int) -> str:
         return self.signer.generate_signed_url(url, seconds)

@@ -22,6 +22,7 @@ from gifdist.analytics.beacons import MAX_BEACON_BYTES, parse_beacon
 from gifdist.analytics.capture import Visit
 from gifdist.assets.model import AssetRecord, AssetStatus, is_valid_asset_id
 from gifdist.caching.ttl import TTLCache
+from gifdist.cdn.signed import NO_SUCH_GIF
 from gifdist.errors import GifdistError, NotFound, PayloadTooLarge, UnsupportedMediaType
 from gifdist.media.rendition_store import StoredRendition, parse_rendition_path
 from gifdist.media.renditions import RenditionKind
@@ -74,7 +75,6 @@ def public_bytes_cache_control(shared_seconds: int) -> str:
 REVALIDATE = "public, max-age=0, must-revalidate"
 HTML_TYPE = b"text/html; charset=utf-8"
 BEACON_PATH = "/api/v1/events"
-NO_SUCH_GIF = "There is no such GIF."
 BEACON_TYPES = ("application/json", "text/plain", "")
 
 
@@ -456,6 +456,8 @@ class HotPaths:
             else:
                 await _send_html(scope, send, 404, error_page(404, NO_SUCH_GIF))
             return
+        if await self._refused_unsigned(scope, send, record):
+            return
         await self._deliver(scope, receive, send, record, rep, counts_play=True)
 
     async def rendition(
@@ -480,9 +482,7 @@ class HotPaths:
             return
         # the full-size animations stand in for the GIF; previews and stills are no play
         counts_play = kind in (RenditionKind.MP4, RenditionKind.WEBP)
-        await self._deliver(
-            scope, receive, send, record, rep, counts_play=counts_play, checked=True
-        )
+        await self._deliver(scope, receive, send, record, rep, counts_play=counts_play)
 
     async def _renditions(self, record: AssetRecord) -> dict[RenditionKind, StoredRendition]:
         """The content's renditions: from memory, or from the database in a thread."""
@@ -518,19 +518,15 @@ class HotPaths:
 
     async def _refused_unsigned(self, scope: Scope, send: Send, record: AssetRecord) -> bool:
         """True (and answered) when a GIF that needs a signed URL came without a valid
-        one: 404 as for an unknown id when no signed-URL parameter was sent at all, so
-        such an id's existence cannot be told; else 403 with the reason."""
+        one (``SignedDelivery.refusal``: 404 as for an unknown id, or 403 and why)."""
         if not self.service.signing.needs_signature(record):
             return False
         query = scope.get("query_string", b"").decode("latin-1")
-        problem = self.service.signing.check(scope["path"], query)
-        if problem is None:
+        refusal = self.service.signing.refusal(scope["path"], query)
+        if refusal is None:
             return False
-        if not self.service.signing.presented(query):
-            await _send_html(scope, send, 404, error_page(404, NO_SUCH_GIF))
-        else:
-            message = f"This GIF needs a valid signed URL: {problem}."
-            await _send_html(scope, send, 403, error_page(403, message))
+        status, message = refusal
+        await _send_html(scope, send, status, error_page(status, message))
         return True
 
     async def _deliver(
@@ -542,14 +538,11 @@ class HotPaths:
         rep: FileRepresentation | StoredRepresentation,
         *,
         counts_play: bool,
-        checked: bool = False,
     ) -> None:
-        """Signature check (unless ``checked``), then the bytes; a person's first
-        delivery is a play."""
+        """The bytes (the caller checked the signature); a person's first delivery is a
+        play."""
         cache_control = self.public_bytes
         if self.service.signing.needs_signature(record):
-            if not checked and await self._refused_unsigned(scope, send, record):
-                return
             # caches may keep it only while the signature is valid
             remaining = remaining_seconds(_query_param(scope, "expires"))
             if record.private:

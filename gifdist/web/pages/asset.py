@@ -45,11 +45,10 @@ async def asset_page(asset_id: str, request: Request) -> HTMLResponse:
     headers = {"Cache-Control": REVALIDATE}
     sign = None
     if record.private:
-        problem = service.signing.check(request.url.path, request.url.query)
-        if problem is not None:
-            if not service.signing.presented(request.url.query):  # as for an unknown id
-                raise NotFound("There is no such GIF.")
-            raise Forbidden(f"This GIF needs a valid signed URL: {problem}.")
+        refusal = service.signing.refusal(request.url.path, request.url.query)
+        if refusal is not None:
+            status, message = refusal
+            raise NotFound(message) if status == 404 else Forbidden(message)
         remaining = max(1, remaining_seconds(request.query_params.get("expires")))
         sign = lambda url: service.signing.sign(url, remaining)  # noqa: E731
         headers = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"}
