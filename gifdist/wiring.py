@@ -199,7 +199,6 @@ class Service:
             on_queued=moderation.worker.notify if moderation.worker else None,
             decode_slots=self.decode_slots,
             on_created=self.catalog.changed,
-            check_quota=self.quotas.check_upload,
             admit=self.quotas.admission,
         )
         self.sharing = ShareLinks(

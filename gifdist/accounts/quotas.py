@@ -4,7 +4,7 @@ Each user has the deployment's defaults (``GIFDIST_QUOTA_*``) unless set for the
 0 means unlimited. Operator keys (no user) have no quota. An upload past a quota is
 refused before its bytes are stored: 413 for space, 429 for the daily count. The same
 check runs again inside the new asset's transaction under a lock per owner
-(``admission``), so uploads racing each other are judged one after another; one refused
+(``Quotas.admission``), so uploads racing each other are judged one after another; one refused
 there leaves its bytes to the sweep of unnamed blobs.
 """
 
@@ -72,28 +72,20 @@ class Quotas:
         stored, today = self._usage(user.user_id, datetime.now(UTC) - DAY)
         return self.usage_of(user, stored, today)
 
-    def check_upload(self, owner: ApiKey, size: int) -> None:
-        """Raise unless ``owner``'s user may store ``size`` more bytes now (the early
-        check, before the bytes are stored; ``admission`` is the one that holds)."""
-        if owner.user_id is None:
-            return
-        user = self.store.get(owner.user_id)
-        if user is None:
-            return
-        _refuse_if_over(self.usage(user), size)
-
     def admission(self, owner: ApiKey, size: int) -> Admission | None:
-        """The check the asset store runs inside the upload's transaction, under the
-        owner's lock, so that racing uploads cannot pass a quota together (None: no
-        quota applies)."""
+        """Raise unless ``owner``'s user may store ``size`` more bytes now (checked
+        before the bytes are stored), and return the same check for the asset store to
+        run again inside the upload's transaction, under the owner's lock, so racing
+        uploads cannot pass a quota together (None: no quota applies)."""
         if owner.user_id is None:
             return None
         user = self.store.get(owner.user_id)
         if user is None:
             return None
-        limits = self.usage_of(user, 0, 0)
-        if not limits.max_bytes and not limits.max_uploads_per_day:
+        usage = self.usage(user)
+        if not usage.max_bytes and not usage.max_uploads_per_day:
             return None
+        _refuse_if_over(usage, size)
 
         def check(bytes_stored: int, uploads_today: int) -> None:
             _refuse_if_over(self.usage_of(user, bytes_stored, uploads_today), size)

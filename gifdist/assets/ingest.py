@@ -65,12 +65,10 @@ class Uploads:
         on_approved: list[Callable[[str], None]] | None = None,
         decode_slots: DecodeSlots | None = None,
         on_created: Callable[[str], None] | None = None,
-        check_quota: Callable[[ApiKey, int], None] | None = None,
         admit: Callable[[ApiKey, int], Admission | None] | None = None,
     ) -> None:
         self.store = store
-        self._check_quota = check_quota  # early: before the bytes are decoded and stored
-        self._admit = admit  # the one that holds: inside the insert, under the owner's lock
+        self._admit = admit  # quotas: raises when over now; the admission holds at insert
         self.decode_slots = decode_slots
         self.blobs = blobs
         self.rules = rules
@@ -132,8 +130,9 @@ class Uploads:
             existing = self.store.get_for_owner(sha256, owner_id)
             if existing is not None:
                 return UploadResult(existing, created=False)
-            if owner is not None and self._check_quota is not None:
-                self._check_quota(owner, sink.size)  # before the bytes are stored
+            # refused now if over a quota already (before the bytes are stored), and
+            # judged again inside the insert, under the owner's lock, against racers
+            admission = self._admit(owner, sink.size) if owner and self._admit else None
             with span("upload.inspect_gif"):
                 info = inspect_gif(sink.path, self.rules.gif_limits, slots=self.decode_slots)
             with span("storage.put", sha256=sha256):
@@ -141,7 +140,6 @@ class Uploads:
                     self.blobs.put_temp(sink.path, sha256)
             crash_point("upload.bytes_stored")
             moderated = self.rules.moderated
-            admission = self._admit(owner, sink.size) if owner and self._admit else None
             record, created = self.store.insert(
                 candidate_ids=self._candidate_ids(sha256, owner_id),
                 sha256=sha256,
