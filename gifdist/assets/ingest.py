@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -136,8 +137,8 @@ class Uploads:
             with span("upload.inspect_gif"):
                 info = inspect_gif(sink.path, self.rules.gif_limits, slots=self.decode_slots)
             with span("storage.put", sha256=sha256):
-                if not self.blobs.exists(sha256):  # else keep the temp file until the row is in
-                    self.blobs.put_temp(sink.path, sha256)
+                if not self.blobs.exists(sha256):  # the store takes a second name of the file:
+                    self.blobs.put_temp(_second_name(sink.path), sha256)  # ours stays till the row
             crash_point("upload.bytes_stored")
             moderated = self.rules.moderated
             record, created = self.store.insert(
@@ -167,7 +168,8 @@ class Uploads:
 
     def _keep_bytes(self, sink: UploadSink, sha256: str) -> None:
         """With the row in, the bytes must be too: a delete of the same bytes racing this
-        upload may have moved them away (``gifdist.assets.deletion``); put them back."""
+        upload may have moved them away, even the copy this upload stored, before the row
+        was in (``gifdist.assets.deletion``); put them back from the upload's own file."""
         if self.blobs.exists(sha256):
             return
         if os.path.exists(sink.path):
@@ -190,3 +192,14 @@ class Uploads:
         first = self.rules.asset_id_length
         lengths = [first, *range(max(first + 4, 16), 65, 4)]
         return list(dict.fromkeys(keyed[:n] for n in lengths))
+
+
+def _second_name(path: str) -> str:
+    """A second name for the upload's file (a hard link, a copy where links fail), for
+    the blob store to take while the upload keeps its own until its row is in."""
+    second = f"{path}.put"
+    try:
+        os.link(path, second)
+    except OSError:
+        shutil.copyfile(path, second)
+    return second
